@@ -1,0 +1,321 @@
+//! The timed loops: 1thread, 2thread and 2proc.
+//!
+//! Between the start stamp and the finish stamp only the loop's read(2) and
+//! write(2) calls (and poll(2) in 1thread) are made; everything else happens
+//! before or after.
+
+use rustix::event::{PollFd, PollFlags};
+use rustix::fd::OwnedFd;
+use rustix::io::Errno;
+use rustix::process::{WaitOptions, WaitStatus};
+
+use crate::args::{Config, Mode};
+use crate::clock::{self, Stamp};
+use crate::error::{Cause, Error};
+use crate::ipc::{self, Endpoints};
+use crate::sys::{self, Forked, Mapping};
+
+/// The sender thread's stack: it runs only the send loop, which needs a few
+/// KiB. It sits below the buffers, so an overflow faults below the mapping
+/// instead of writing into them.
+const SENDER_STACK_SIZE: usize = 64 * 1024;
+
+/// One measured run of the loop.
+#[derive(Clone, Copy, Debug)]
+pub struct Sample {
+    pub nanos: u64,
+    /// The TCP port used (the kernel's pick with -p 0); 0 for other IPC.
+    pub port: u16,
+}
+
+/// Runs the benchmark once: fresh buffers and IPC object, one pair of
+/// stamps. Everything it opened is closed and unmapped when it returns,
+/// unless `leave_to_exit`: then the process is about to exit without
+/// printing, and exit_group(2) releases them with no calls in the trace.
+pub fn run_once(config: &Config, leave_to_exit: bool) -> Result<Sample, Error> {
+    // The sender thread's stack (2thread) and the receiver and sender
+    // buffers in one private mapping: one mmap, not three. The buffers are
+    // left untouched, as malloc'd ones are: first touch happens in the loop.
+    let stack_size = if config.mode == Mode::TwoThread { SENDER_STACK_SIZE } else { 0 };
+    let mapping_size = (config.buffer_size * 2)
+        .checked_add(stack_size)
+        .ok_or_else(|| Error::os("mmap", Errno::NOMEM))?;
+    let mut mapping = Mapping::private(mapping_size).map_err(|e| Error::os("mmap", e))?;
+    let (stack, buffers) = mapping.bytes_mut().split_at_mut(stack_size);
+    let (receive_buffer, send_buffer) = buffers.split_at_mut(config.buffer_size);
+    let ends = ipc::open(config, config.mode == Mode::OneThread)?;
+    let port = ends.port;
+    if !config.bare {
+        quiesce();
+    }
+    let (start, finish) = match config.mode {
+        Mode::OneThread => one_thread(ends, receive_buffer, send_buffer, config.total_size, leave_to_exit)?,
+        Mode::TwoThread => two_threads(ends, stack, receive_buffer, send_buffer, config, leave_to_exit)?,
+        Mode::TwoProc => two_processes(ends, receive_buffer, send_buffer, config, leave_to_exit)?,
+    };
+    release(mapping, leave_to_exit);
+    Ok(Sample { nanos: clock::elapsed_nanos(start, finish)?, port })
+}
+
+/// Drops `resource` (closing or unmapping it) unless it is left to exit.
+fn release<T>(resource: T, leave_to_exit: bool) {
+    if leave_to_exit {
+        core::mem::forget(resource);
+    }
+}
+
+/// Lets the system settle before the loop: flush dirty pages three times,
+/// then sleep a second, as the lab's benchmark does without -B.
+fn quiesce() {
+    for _ in 0..3 {
+        rustix::fs::sync();
+    }
+    sleep_one_second();
+}
+
+fn sleep_one_second() {
+    let mut request = rustix::time::Timespec { tv_sec: 1, tv_nsec: 0 };
+    while let rustix::thread::NanosleepRelativeResult::Interrupted(remaining) = rustix::thread::nanosleep(&request) {
+        request = remaining;
+    }
+}
+
+/// Writes `total` bytes in whole buffers, continuing short writes and
+/// retrying EINTR. Returns the start stamp, taken just before the first write.
+fn send(writer: &OwnedFd, buffer: &[u8], total: u64) -> Result<Stamp, Error> {
+    let start = clock::stamp()?;
+    let mut sent = 0u64;
+    while sent < total {
+        let block = buffer.len().min((total - sent) as usize);
+        let mut done = 0;
+        while done < block {
+            match rustix::io::write(writer, &buffer[done..block]) {
+                Ok(0) => return Err(Error::io("write", Cause::Errno(Errno::IO), sent, total)),
+                Ok(n) => {
+                    done += n;
+                    sent += n as u64;
+                }
+                Err(Errno::INTR) => {}
+                Err(e) => return Err(Error::io("write", Cause::Errno(e), sent, total)),
+            }
+        }
+    }
+    Ok(start)
+}
+
+/// Reads until `total` bytes have arrived, each read at offset
+/// `received % buffersize` so short reads use the rest of the buffer.
+/// Returns the finish stamp, taken right after the last byte arrives.
+fn receive(reader: &OwnedFd, buffer: &mut [u8], total: u64) -> Result<Stamp, Error> {
+    let size = buffer.len() as u64;
+    let mut received = 0u64;
+    while received < total {
+        let offset = (received % size) as usize;
+        match rustix::io::read(reader, &mut buffer[offset..]) {
+            Ok(0) => return Err(Error::io("read", Cause::EndOfFile, received, total)),
+            Ok(n) => received += n as u64,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(Error::io("read", Cause::Errno(e), received, total)),
+        }
+    }
+    clock::stamp()
+}
+
+/// One thread, both ends non-blocking: write what fits, read what arrived,
+/// and when neither moved, sleep in poll(2) until one can. (The lab's
+/// select() call passed the wrong nfds and never rebuilt its sets.)
+fn one_thread(
+    ends: Endpoints,
+    receive_buffer: &mut [u8],
+    send_buffer: &[u8],
+    total: u64,
+    leave_to_exit: bool,
+) -> Result<(Stamp, Stamp), Error> {
+    let size = send_buffer.len() as u64;
+    let (mut sent, mut received) = (0u64, 0u64);
+    let start = clock::stamp()?;
+    while received < total {
+        let mut progress = false;
+        if sent < total {
+            // Whole buffers: the rest of the current block, after a short write.
+            let offset = (sent % size) as usize;
+            let end = send_buffer.len().min(offset + (total - sent) as usize);
+            match rustix::io::write(&ends.writer, &send_buffer[offset..end]) {
+                Ok(n) if n > 0 => {
+                    sent += n as u64;
+                    progress = true;
+                }
+                Ok(_) => return Err(Error::io("write", Cause::Errno(Errno::IO), sent, total)),
+                Err(Errno::AGAIN) => {}
+                Err(Errno::INTR) => progress = true,
+                Err(e) => return Err(Error::io("write", Cause::Errno(e), sent, total)),
+            }
+        }
+        if received < sent {
+            let offset = (received % size) as usize;
+            match rustix::io::read(&ends.reader, &mut receive_buffer[offset..]) {
+                Ok(0) => return Err(Error::io("read", Cause::EndOfFile, received, total)),
+                Ok(n) => {
+                    received += n as u64;
+                    progress = true;
+                }
+                Err(Errno::AGAIN) => {}
+                Err(Errno::INTR) => progress = true,
+                Err(e) => return Err(Error::io("read", Cause::Errno(e), received, total)),
+            }
+        }
+        if !progress {
+            wait_until_ready(&ends, sent < total, received < sent, received, total)?;
+        }
+    }
+    let finish = clock::stamp()?;
+    release(ends, leave_to_exit);
+    Ok((start, finish))
+}
+
+/// poll(2) without a timeout on the ends that still have work.
+fn wait_until_ready(ends: &Endpoints, can_write: bool, can_read: bool, received: u64, total: u64) -> Result<(), Error> {
+    let mut fds = [PollFd::new(&ends.writer, PollFlags::OUT), PollFd::new(&ends.reader, PollFlags::IN)];
+    let watched = match (can_write, can_read) {
+        (true, true) => &mut fds[..],
+        (true, false) => &mut fds[..1],
+        (false, _) => &mut fds[1..],
+    };
+    match rustix::event::poll(watched, None) {
+        Ok(_) | Err(Errno::INTR) => Ok(()),
+        Err(e) => Err(Error::io("poll", Cause::Errno(e), received, total)),
+    }
+}
+
+/// A sender thread and a receiving main thread in one process.
+fn two_threads(
+    ends: Endpoints,
+    stack: &mut [u8],
+    receive_buffer: &mut [u8],
+    send_buffer: &[u8],
+    config: &Config,
+    leave_to_exit: bool,
+) -> Result<(Stamp, Stamp), Error> {
+    let (total, bare) = (config.total_size, config.bare);
+    let Endpoints { reader, writer, .. } = ends;
+    let (sent, received) = sys::with_thread(
+        stack,
+        move || {
+            if !bare {
+                sleep_one_second();
+            }
+            // The writer is closed when this closure returns.
+            send(&writer, send_buffer, total)
+        },
+        move || {
+            let received = receive(&reader, receive_buffer, total);
+            match received {
+                // The sender may be blocked writing to an object nobody will
+                // read again: ending the process is the one way to stop it
+                // that needs no SIGPIPE handling. (End of file means the
+                // sender has already stopped, and its error is the cause.)
+                Err(e) if !e.is_peer_gone() => {
+                    crate::report(&e);
+                    sys::exit(e.exit_code)
+                }
+                _ => release(reader, leave_to_exit),
+            }
+            received
+        },
+    )
+    .map_err(|e| Error::os("pthread_create", e))?;
+    match (sent, received) {
+        (Ok(start), Ok(finish)) => Ok((start, finish)),
+        // The receiver's own failure is the cause, unless it only saw the
+        // sender go away.
+        (Err(send_error), Err(receive_error)) if receive_error.is_peer_gone() => Err(send_error),
+        (_, Err(receive_error)) => Err(receive_error),
+        (Err(send_error), Ok(_)) => Err(send_error),
+    }
+}
+
+/// A sender child process and a receiving parent. The child's start stamp
+/// comes back through a page shared across fork().
+fn two_processes(
+    ends: Endpoints,
+    receive_buffer: &mut [u8],
+    send_buffer: &[u8],
+    config: &Config,
+    leave_to_exit: bool,
+) -> Result<(Stamp, Stamp), Error> {
+    let total = config.total_size;
+    let mut shared = Mapping::shared(core::mem::size_of::<[i64; 2]>()).map_err(|e| Error::os("mmap", e))?;
+    let Endpoints { reader, writer, .. } = ends;
+    match sys::fork().map_err(|e| Error::os("fork", e))? {
+        Forked::Child => {
+            // Without the reader here, the sender's writes fail with EPIPE
+            // if the parent dies, so the child never lingers.
+            drop(reader);
+            // The writer stays open until _exit closes it: one call fewer.
+            let result = send(&writer, send_buffer, total);
+            let code = match result {
+                Ok(start) => {
+                    let page = shared.bytes_mut();
+                    page[..8].copy_from_slice(&start.sec.to_ne_bytes());
+                    page[8..16].copy_from_slice(&start.nsec.to_ne_bytes());
+                    if !config.bare {
+                        sleep_one_second();
+                    }
+                    0
+                }
+                // The parent is gone or failed; it reports for both.
+                Err(e) if e.is_peer_gone() => e.exit_code,
+                Err(e) => {
+                    crate::report(&e);
+                    e.exit_code
+                }
+            };
+            sys::exit(code)
+        }
+        Forked::Parent(child) => {
+            // Without the writer here, the receiver sees end of file if the
+            // child dies.
+            drop(writer);
+            let received = receive(&reader, receive_buffer, total);
+            release(reader, leave_to_exit);
+            let status = wait_for(child)?;
+            let progress = match received {
+                Err(e) => e.progress.map_or(0, |(moved, _)| moved),
+                Ok(_) => total,
+            };
+            let child_failure = if let Some(signal) = status.terminating_signal() {
+                Some(Error::io("sender process", Cause::KilledBySignal(signal), progress, total))
+            } else {
+                match status.exit_status() {
+                    Some(0) => None,
+                    Some(code) => Some(Error::io("sender process", Cause::ExitStatus(code), progress, total)),
+                    None => Some(Error::io("sender process", Cause::ExitStatus(-1), progress, total)),
+                }
+            };
+            match (received, child_failure) {
+                (Ok(finish), None) => {
+                    let page = shared.bytes();
+                    let sec = i64::from_ne_bytes(page[..8].try_into().unwrap_or([0; 8]));
+                    let nsec = i64::from_ne_bytes(page[8..16].try_into().unwrap_or([0; 8]));
+                    release(shared, leave_to_exit);
+                    Ok((Stamp { sec, nsec }, finish))
+                }
+                (Err(e), Some(failure)) if e.is_peer_gone() => Err(failure),
+                (Err(e), _) => Err(e),
+                (Ok(_), Some(failure)) => Err(failure),
+            }
+        }
+    }
+}
+
+/// waitpid(2) for the sender child, retrying EINTR.
+fn wait_for(child: rustix::process::Pid) -> Result<WaitStatus, Error> {
+    loop {
+        match rustix::process::waitpid(Some(child), WaitOptions::empty()) {
+            Ok(Some((_, status))) => return Ok(status),
+            Ok(None) => {}
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(Error::os("waitpid", e)),
+        }
+    }
+}

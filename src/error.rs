@@ -1,0 +1,127 @@
+//! Failures of a run, what they print, and their sysexits(3) codes.
+
+use rustix::io::Errno;
+
+use crate::output::Sink;
+use crate::{EX_IOERR, EX_OSERR};
+
+/// Why something failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    Errno(Errno),
+    /// The other side closed before the total arrived.
+    EndOfFile,
+    /// The sender process was killed by this signal.
+    KilledBySignal(i32),
+    /// The sender process exited with this non-zero status.
+    ExitStatus(i32),
+    /// The clock went backwards or did not move.
+    ClockNotMonotonic,
+}
+
+/// A failure: what was being done, why it failed and, for the IPC loop, how
+/// many bytes had moved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Error {
+    pub exit_code: i32,
+    pub operation: &'static str,
+    pub cause: Cause,
+    /// The loopback port, for bind/listen/connect/accept.
+    pub port: Option<u16>,
+    /// (bytes moved, bytes expected), for failures inside the loop.
+    pub progress: Option<(u64, u64)>,
+}
+
+impl Error {
+    /// Setting up failed: EX_OSERR (71).
+    pub fn os(operation: &'static str, errno: Errno) -> Error {
+        Error { exit_code: EX_OSERR, operation, cause: Cause::Errno(errno), port: None, progress: None }
+    }
+
+    /// Moving the data failed: EX_IOERR (74).
+    pub fn io(operation: &'static str, cause: Cause, moved: u64, total: u64) -> Error {
+        Error { exit_code: EX_IOERR, operation, cause, port: None, progress: Some((moved, total)) }
+    }
+
+    pub fn at_port(mut self, port: u16) -> Error {
+        self.port = Some(port);
+        self
+    }
+
+    /// True when this failure is only the echo of the other side going away
+    /// (EPIPE, ECONNRESET, end of file), not a cause of its own.
+    pub fn is_peer_gone(&self) -> bool {
+        matches!(
+            self.cause,
+            Cause::EndOfFile | Cause::Errno(Errno::PIPE) | Cause::Errno(Errno::CONNRESET)
+        )
+    }
+
+    /// Puts `operation[ 127.0.0.1:port]: cause[ after N of M bytes]`.
+    pub fn render(&self, out: &mut impl Sink) {
+        out.put_str(self.operation);
+        if let Some(port) = self.port {
+            out.put(b" 127.0.0.1:");
+            out.put_u64(u64::from(port));
+        }
+        out.put(b": ");
+        match self.cause {
+            Cause::Errno(errno) => out.put(crate::sys::errno_text(errno)),
+            Cause::EndOfFile => out.put(b"connection closed by the sender"),
+            Cause::KilledBySignal(signal) => {
+                out.put(b"killed by signal ");
+                out.put_u64(signal as u64);
+            }
+            Cause::ExitStatus(status) => {
+                out.put(b"exited with status ");
+                out.put_u64(status as u64);
+            }
+            Cause::ClockNotMonotonic => out.put(b"CLOCK_MONOTONIC did not advance"),
+        }
+        if let Some((moved, total)) = self.progress {
+            out.put(b" after ");
+            out.put_u64(moved);
+            out.put(b" of ");
+            out.put_u64(total);
+            out.put(b" bytes");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(e: Error) -> String {
+        let mut out = Vec::new();
+        e.render(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn messages_name_the_call_the_cause_and_the_progress() {
+        assert_eq!(text(Error::os("bind", Errno::ADDRINUSE).at_port(10141)).split(':').next(), Some("bind 127.0.0.1"));
+        assert!(text(Error::os("bind", Errno::ADDRINUSE).at_port(10141)).starts_with("bind 127.0.0.1:10141: "));
+        assert_eq!(
+            text(Error::io("read", Cause::EndOfFile, 4096, 8192)),
+            "read: connection closed by the sender after 4096 of 8192 bytes"
+        );
+        assert_eq!(
+            text(Error::io("sender process", Cause::KilledBySignal(9), 0, 8)),
+            "sender process: killed by signal 9 after 0 of 8 bytes"
+        );
+    }
+
+    #[test]
+    fn exit_codes_follow_sysexits() {
+        assert_eq!(Error::os("mmap", Errno::NOMEM).exit_code, 71);
+        assert_eq!(Error::io("write", Cause::Errno(Errno::IO), 0, 1).exit_code, 74);
+    }
+
+    #[test]
+    fn peer_gone_is_an_echo() {
+        assert!(Error::io("write", Cause::Errno(Errno::PIPE), 0, 1).is_peer_gone());
+        assert!(Error::io("read", Cause::EndOfFile, 0, 1).is_peer_gone());
+        assert!(!Error::io("read", Cause::Errno(Errno::IO), 0, 1).is_peer_gone());
+    }
+}
