@@ -56,7 +56,7 @@ mod tests {
         text(&mut out, &config(&["-v", "2thread"]), &Sample { nanos: 33_753_791, port: 0 });
         let expected = "Benchmark configuration:\n  buffersize: 131072\n  totalsize: 16777216\n  \
                         blockcount: 128\n  mode: 2thread\n  ipctype: pipe\n  time: 0.033753791\n\
-                        485397.29 KBytes/sec\n";
+                        485397.33 KBytes/sec\n";
         assert_eq!(String::from_utf8(out).unwrap(), expected);
     }
 }

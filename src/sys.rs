@@ -122,6 +122,15 @@ pub fn clock_gettime_syscall() -> Result<Stamp> {
     Ok(Stamp { sec: ts.tv_sec as i64, nsec: ts.tv_nsec as i64 })
 }
 
+#[cfg(target_os = "linux")]
+use libc::pthread_attr_setstack;
+
+// POSIX has it on every system; the libc crate lacks it for some.
+#[cfg(not(target_os = "linux"))]
+extern "C" {
+    fn pthread_attr_setstack(attr: *mut libc::pthread_attr_t, stack: *mut c_void, size: libc::size_t) -> c_int;
+}
+
 #[cfg(target_os = "freebsd")]
 extern "C" {
     fn __sys_clock_gettime(clock: libc::clockid_t, ts: *mut libc::timespec) -> c_int;
@@ -232,7 +241,7 @@ where
     let rc = unsafe {
         let mut rc = libc::pthread_attr_init(attr.as_mut_ptr());
         if rc == 0 {
-            rc = libc::pthread_attr_setstack(attr.as_mut_ptr(), stack.as_mut_ptr().cast::<c_void>(), stack.len());
+            rc = pthread_attr_setstack(attr.as_mut_ptr(), stack.as_mut_ptr().cast::<c_void>(), stack.len());
             if rc == 0 {
                 rc = libc::pthread_create(
                     &mut thread,

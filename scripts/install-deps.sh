@@ -1,0 +1,30 @@
+#!/bin/bash
+# Installs what the tests need on a fresh Debian machine, when missing:
+# strace, bpftrace, gnuplot, jq, GNU time (packages), and the musl and
+# FreeBSD Rust targets (rustup). Needs root for the packages; without root
+# it only says what is missing.
+set -eu
+need=()
+command -v strace >/dev/null 2>&1 || need+=(strace)
+command -v bpftrace >/dev/null 2>&1 || need+=(bpftrace)
+command -v gnuplot >/dev/null 2>&1 || need+=(gnuplot-nox)
+command -v jq >/dev/null 2>&1 || need+=(jq)
+[ -x /usr/bin/time ] || need+=(time)
+if [ "${#need[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "install-deps: installing ${need[*]}"
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    else
+        echo "install-deps: missing ${need[*]} (install them as root)" >&2
+    fi
+fi
+if command -v rustup >/dev/null 2>&1; then
+    installed=$(rustup target list --installed)
+    for target in x86_64-unknown-linux-musl x86_64-unknown-freebsd; do
+        if ! printf '%s\n' "$installed" | grep -qx "$target"; then
+            echo "install-deps: adding Rust target $target"
+            rustup target add "$target" >/dev/null 2>&1 || echo "install-deps: could not add $target" >&2
+        fi
+    done
+fi
