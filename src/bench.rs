@@ -204,8 +204,14 @@ fn two_threads(
             if !bare {
                 sleep_one_second();
             }
-            // The writer is closed when this closure returns.
-            send(&writer, send_buffer, total)
+            let sent = send(&writer, send_buffer, total);
+            match sent {
+                // After a failure the writer must close now, so that the
+                // receiver sees end of file instead of waiting forever.
+                Err(_) => drop(writer),
+                Ok(_) => release(writer, leave_to_exit),
+            }
+            sent
         },
         move || {
             let received = receive(&reader, receive_buffer, total);

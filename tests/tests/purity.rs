@@ -1,0 +1,179 @@
+//! What a trace of ipc-static shows: the purity budget counted with
+//! `strace -f`, the two real clock_gettime stamps, no heap, static linkage
+//! and size.
+
+use ipc_static_tests::{binary, dynamic_binary, have, is_root};
+use std::process::Command;
+
+/// One system call from `strace -f -o`: its name, in order of entry.
+fn traced_calls(args: &[&str]) -> Vec<String> {
+    let log = std::env::temp_dir().join(format!("ipc-static-purity-{}-{}.strace", std::process::id(), args.join("_")));
+    let status = Command::new("timeout")
+        .args(["120", "strace", "-f", "-qq", "-o"])
+        .arg(&log)
+        .arg(binary())
+        .args(args)
+        .status()
+        .expect("strace");
+    assert!(status.success(), "strace ipc-static {args:?} failed: {status}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    text.lines()
+        .filter_map(|line| {
+            // "PID  name(args...) = ret" or "PID  name(args <unfinished ...>".
+            let rest = line.split_once(char::is_whitespace)?.1.trim_start();
+            if rest.starts_with("<...") || rest.starts_with("---") || rest.starts_with("+++") {
+                return None;
+            }
+            let name = rest.split('(').next()?;
+            (!name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')).then(|| name.to_string())
+        })
+        .collect()
+}
+
+fn strace_available() -> bool {
+    if have("strace") {
+        return true;
+    }
+    assert!(std::env::var_os("CI").is_none(), "strace is missing in CI (make test installs it)");
+    eprintln!("SKIPPED: strace is not installed");
+    false
+}
+
+struct Budget {
+    outside: usize,
+    clock_gettime: usize,
+    brk: usize,
+    writes_in_loop: usize,
+    others_in_loop: Vec<String>,
+}
+
+fn budget(calls: &[String]) -> Budget {
+    let stamps: Vec<usize> = calls.iter().enumerate().filter(|(_, c)| *c == "clock_gettime").map(|(i, _)| i).collect();
+    assert_eq!(stamps.len(), 2, "exactly two clock_gettime calls: {calls:?}");
+    let inside = &calls[stamps[0] + 1..stamps[1]];
+    let loop_calls = |c: &&String| matches!(c.as_str(), "read" | "write" | "poll");
+    Budget {
+        outside: calls[..stamps[0]].len()
+            + calls[stamps[1] + 1..].len()
+            + inside.iter().filter(|c| !loop_calls(c)).count(),
+        clock_gettime: stamps.len(),
+        brk: calls.iter().filter(|c| *c == "brk").count(),
+        writes_in_loop: inside.iter().filter(|c| *c == "write").count(),
+        others_in_loop: inside.iter().filter(|c| !loop_calls(c)).cloned().collect(),
+    }
+}
+
+#[test]
+fn the_purity_budget_holds_in_every_mode() {
+    if !strace_available() {
+        return;
+    }
+    // (mode, most calls outside the loop, the C original's count here)
+    for (mode, limit, original) in [("1thread", 12, 23), ("2thread", 18, 33), ("2proc", 16, 24)] {
+        let calls = traced_calls(&["-B", "-q", "-i", "pipe", mode]);
+        let b = budget(&calls);
+        eprintln!(
+            "{mode}: {} calls outside the loop (budget {limit}, C original {original}), \
+             {} clock_gettime, {} brk, {} writes in the loop, other calls in the loop: {:?}",
+            b.outside, b.clock_gettime, b.brk, b.writes_in_loop, b.others_in_loop
+        );
+        assert_eq!(calls.first().map(String::as_str), Some("execve"));
+        assert!(b.outside <= limit, "{mode}: {} calls outside the loop > {limit}: {calls:?}", b.outside);
+        assert_eq!(b.brk, 0, "{mode}: brk means something allocates");
+        // Only the sender's exit path may join read/write/poll in the loop.
+        assert!(b.others_in_loop.len() <= 4, "{mode}: {:?}", b.others_in_loop);
+        for call in &b.others_in_loop {
+            assert!(
+                matches!(call.as_str(), "close" | "rt_sigprocmask" | "futex" | "exit" | "exit_group" | "munmap" | "madvise"),
+                "{mode}: {call} inside the loop"
+            );
+        }
+        if mode != "1thread" {
+            // 16 MiB in 128 KiB buffers: every write moves a whole buffer.
+            assert_eq!(b.writes_in_loop, 128, "{mode}: writes must equal the block count");
+        }
+    }
+}
+
+#[test]
+fn stamps_are_real_system_calls_and_nothing_allocates_with_output_on() {
+    if !strace_available() {
+        return;
+    }
+    for ipc in ["pipe", "local", "tcp"] {
+        for mode in ["1thread", "2thread", "2proc"] {
+            let calls = traced_calls(&["-B", "-v", "-i", ipc, "-p", "0", "-t", "1m", "-b", "64k", mode]);
+            let b = budget(&calls);
+            assert_eq!((b.clock_gettime, b.brk), (2, 0), "{mode} {ipc}");
+            assert_eq!(calls.last().map(String::as_str), Some("exit_group"), "{mode} {ipc}");
+        }
+    }
+}
+
+#[test]
+fn tcp_listens_only_on_loopback_and_closes_the_listener_before_the_loop() {
+    if !strace_available() {
+        return;
+    }
+    let log = std::env::temp_dir().join(format!("ipc-static-tcp-{}.strace", std::process::id()));
+    let status = Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=bind,listen,close,clock_gettime", "-o"])
+        .arg(&log)
+        .arg(binary())
+        .args(["-B", "-q", "-i", "tcp", "-p", "0", "-t", "1m", "2thread"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    let bind = text.lines().find(|l| l.contains("bind(")).expect("a bind call");
+    assert!(bind.contains("sin_addr=inet_addr(\"127.0.0.1\")"), "{bind}");
+    let listener_fd = bind.split("bind(").nth(1).unwrap().split(',').next().unwrap().to_string();
+    let close_at = text.find(&format!("close({listener_fd})")).expect("the listener is closed");
+    let first_stamp = text.find("clock_gettime(").expect("a stamp");
+    assert!(close_at < first_stamp, "listener closed after the loop started:\n{text}");
+}
+
+#[test]
+fn the_binary_is_static_small_and_has_no_allocator() {
+    let elf = std::fs::read(binary()).unwrap();
+    assert_eq!(&elf[..4], b"\x7fELF");
+    assert!(!has_interpreter(&elf), "./ipc-static asks for a dynamic loader");
+    assert!(has_interpreter(&std::fs::read(dynamic_binary()).unwrap()), "./ipc-dynamic should be dynamic");
+    eprintln!("./ipc-static is {} bytes (aim: under 65536, ceiling 131072)", elf.len());
+    assert!(elf.len() < 128 * 1024, "{} bytes is over the 128 KiB ceiling", elf.len());
+    if have("nm") {
+        let out = Command::new("nm").arg(binary()).output().unwrap();
+        let symbols = String::from_utf8_lossy(&out.stdout);
+        assert!(symbols.lines().count() > 20, "the symbol table should be kept");
+        for line in symbols.lines() {
+            let name = line.rsplit(' ').next().unwrap_or("");
+            assert!(
+                !matches!(name, "malloc" | "calloc" | "realloc" | "free" | "sbrk" | "brk" | "__rust_alloc"),
+                "allocator symbol {name} linked in"
+            );
+        }
+    } else {
+        assert!(std::env::var_os("CI").is_none(), "nm missing in CI");
+    }
+}
+
+/// True if the ELF64 file has a PT_INTERP program header.
+fn has_interpreter(elf: &[u8]) -> bool {
+    let u16_at = |at: usize| u16::from_le_bytes([elf[at], elf[at + 1]]) as usize;
+    let phoff = u64::from_le_bytes(elf[0x20..0x28].try_into().unwrap()) as usize;
+    let (entry_size, count) = (u16_at(0x36), u16_at(0x38));
+    (0..count).any(|i| {
+        let at = phoff + i * entry_size;
+        u32::from_le_bytes(elf[at..at + 4].try_into().unwrap()) == 3
+    })
+}
+
+#[test]
+fn the_dynamic_build_runs_the_same_code() {
+    let out = Command::new(dynamic_binary()).args(["-B", "-v", "-t", "1m", "2proc"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("  mode: 2proc\n"));
+    let _ = is_root();
+}
