@@ -1,5 +1,7 @@
 # ipc-static: `make` builds ./ipc-static (static) and ./ipc-dynamic (the same
 # code, dynamically linked) in this directory; `make test` runs every test.
+# Both are stripped copies; cargo's artifacts under target/ keep their symbol
+# tables, so `nm` can show that no allocator is linked in.
 # Works from anywhere: `make -C ipc` then `ipc/ipc-static ...`.
 
 SHELL := /bin/bash
@@ -26,12 +28,12 @@ all: ipc-static ipc-dynamic
 
 ipc-static:
 	cd $(TOP) && RUSTFLAGS="$(STATIC_FLAGS)" $(CARGO) build --release --target $(STATIC_TARGET)
-	cp $(TOP)/target/$(STATIC_TARGET)/release/ipc-static $(TOP)/ipc-static.tmp
+	strip -o $(TOP)/ipc-static.tmp $(TOP)/target/$(STATIC_TARGET)/release/ipc-static
 	mv $(TOP)/ipc-static.tmp $(TOP)/ipc-static
 
 ipc-dynamic:
 	cd $(TOP) && $(CARGO) build --release --target $(HOST)
-	cp $(TOP)/target/$(HOST)/release/ipc-static $(TOP)/ipc-dynamic.tmp
+	strip -o $(TOP)/ipc-dynamic.tmp $(TOP)/target/$(HOST)/release/ipc-static
 	mv $(TOP)/ipc-dynamic.tmp $(TOP)/ipc-dynamic
 
 # Tools the tests need (strace, bpftrace, gnuplot, rustup targets).

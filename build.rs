@@ -2,4 +2,9 @@
 //! C start-up, pthreads, fork and the raw clock_gettime call.
 fn main() {
     println!("cargo:rustc-link-lib=c");
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        // Keep the code and data segments adjacent in the file instead of
+        // 4 KiB-aligned apart: a smaller binary, same pages at run time.
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,noseparate-code");
+    }
 }

@@ -42,6 +42,38 @@ impl IpcType {
     }
 }
 
+/// A hardware or software counter set for -P (see counters.rs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CounterSet {
+    Arch,
+    Dcache,
+    Instr,
+    Tlbmem,
+    Sw,
+}
+
+impl CounterSet {
+    pub fn name(self) -> &'static str {
+        match self {
+            CounterSet::Arch => "arch",
+            CounterSet::Dcache => "dcache",
+            CounterSet::Instr => "instr",
+            CounterSet::Tlbmem => "tlbmem",
+            CounterSet::Sw => "sw",
+        }
+    }
+}
+
+/// -a: the receiver's CPU, and the sender's if it differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Affinity {
+    pub receiver: usize,
+    pub sender: Option<usize>,
+}
+
+/// The largest CPU number -a accepts (CPU_SETSIZE - 1).
+pub const MAX_CPU: usize = 1023;
+
 /// A benchmark run, fully checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -59,6 +91,16 @@ pub struct Config {
     pub size_kernel_buffers: bool,
     /// -v: the configuration before the bandwidth.
     pub verbose: bool,
+    /// -j: one JSON document on stdout instead of text.
+    pub json: bool,
+    /// -n: how many times the whole benchmark runs.
+    pub iterations: u64,
+    /// -g: getrusage(2) around each loop.
+    pub rusage: bool,
+    /// -P: performance counters around each loop.
+    pub counters: Option<CounterSet>,
+    /// -a: pin the receiver and sender to CPUs.
+    pub affinity: Option<Affinity>,
 }
 
 impl Config {
@@ -70,6 +112,8 @@ impl Config {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
     Run(Config),
+    /// `describe`: the host, in text or (-j) JSON.
+    Describe { json: bool },
     /// -h: the usage on stdout.
     Help,
     /// No arguments at all: the usage on stderr, as the lab's binary does.
@@ -137,6 +181,10 @@ where
     let mut port = DEFAULT_PORT;
     let mut ipc = IpcType::Pipe;
     let (mut bare, mut quiet, mut size_kernel_buffers, mut verbose) = (false, false, false, false);
+    let (mut json, mut rusage) = (false, false);
+    let mut iterations = 1u64;
+    let mut counters = None;
+    let mut affinity = None;
     let mut operand = None;
 
     while let Some(arg) = args.next() {
@@ -157,8 +205,10 @@ where
                 b'q' => quiet = true,
                 b's' => size_kernel_buffers = true,
                 b'v' => verbose = true,
+                b'j' => json = true,
+                b'g' => rusage = true,
                 b'h' => return Ok(Command::Help),
-                b'b' | b'i' | b'p' | b't' => {
+                b'a' | b'b' | b'i' | b'n' | b'P' | b'p' | b't' => {
                     // The value is the rest of this argument, or the next one.
                     let value = if at < arg.len() {
                         &arg[at..]
@@ -170,6 +220,9 @@ where
                         b'b' => buffer_size = parse_size(value, "buffer size")?,
                         b't' => total_size = parse_size(value, "total size")?,
                         b'p' => port = parse_port(value)?,
+                        b'n' => iterations = parse_iterations(value)?,
+                        b'P' => counters = Some(parse_counter_set(value)?),
+                        b'a' => affinity = Some(parse_affinity(value)?),
                         _ => ipc = parse_ipc(value)?,
                     }
                 }
@@ -179,11 +232,17 @@ where
     }
 
     let mode = match operand {
-        None => return Err(error("missing mode (1thread, 2thread or 2proc)", Subject::Nothing)),
+        None => return Err(error("missing mode (1thread, 2thread, 2proc or describe)", Subject::Nothing)),
         Some(b"1thread") => Mode::OneThread,
         Some(b"2thread") => Mode::TwoThread,
         Some(b"2proc") => Mode::TwoProc,
-        Some(other) => return Err(error("unknown mode (1thread, 2thread or 2proc)", Subject::Argument(other))),
+        Some(b"describe") => {
+            return match args.next() {
+                Some(extra) => Err(error("unexpected argument after the mode", Subject::Argument(extra))),
+                None => Ok(Command::Describe { json }),
+            }
+        }
+        Some(other) => return Err(error("unknown mode (1thread, 2thread, 2proc or describe)", Subject::Argument(other))),
     };
     if let Some(extra) = args.next() {
         return Err(error("unexpected argument after the mode", Subject::Argument(extra)));
@@ -199,6 +258,14 @@ where
     if size_kernel_buffers && ipc == IpcType::Pipe && !crate::ipc::PIPES_CAN_BE_SIZED {
         return Err(error("-s needs a socket (-i local or -i tcp): this OS cannot size pipes", Subject::Nothing));
     }
+    if let Some(Affinity { sender: Some(_), .. }) = affinity {
+        if mode == Mode::OneThread {
+            return Err(error("-a with two CPUs needs two sides (2thread or 2proc)", Subject::Nothing));
+        }
+    }
+    if quiet && json {
+        return Err(error("-q and -j contradict each other (nothing, or JSON, on stdout)", Subject::Nothing));
+    }
     Ok(Command::Run(Config {
         mode,
         ipc,
@@ -209,7 +276,46 @@ where
         quiet,
         size_kernel_buffers,
         verbose,
+        json,
+        iterations,
+        rusage,
+        counters,
+        affinity,
     }))
+}
+
+fn parse_iterations(text: &[u8]) -> Result<u64, UsageError<'_>> {
+    match parse_decimal(text) {
+        Some(Some(n)) if n > 0 => Ok(n),
+        _ => Err(error("invalid iteration count (a positive decimal number)", Subject::Argument(text))),
+    }
+}
+
+fn parse_counter_set(text: &[u8]) -> Result<CounterSet, UsageError<'_>> {
+    match text {
+        b"arch" => Ok(CounterSet::Arch),
+        b"dcache" => Ok(CounterSet::Dcache),
+        b"instr" => Ok(CounterSet::Instr),
+        b"tlbmem" => Ok(CounterSet::Tlbmem),
+        b"sw" => Ok(CounterSet::Sw),
+        _ => Err(error("unknown counter set (arch, dcache, instr, tlbmem or sw)", Subject::Argument(text))),
+    }
+}
+
+/// `cpu` or `receiver,sender`.
+fn parse_affinity(text: &[u8]) -> Result<Affinity, UsageError<'_>> {
+    let bad = || error("invalid CPU list (cpu or receiver_cpu,sender_cpu; 0..1023)", Subject::Argument(text));
+    let cpu = |part: &[u8]| match parse_decimal(part) {
+        Some(Some(n)) if n <= MAX_CPU as u64 => Ok(n as usize),
+        _ => Err(bad()),
+    };
+    let mut parts = text.split(|&b| b == b',');
+    let receiver = cpu(parts.next().unwrap_or(b""))?;
+    let sender = parts.next().map(cpu).transpose()?;
+    if parts.next().is_some() {
+        return Err(bad());
+    }
+    Ok(Affinity { receiver, sender })
 }
 
 /// A positive decimal size, optionally followed by k, m or g (powers of
@@ -275,23 +381,32 @@ fn parse_ipc(text: &[u8]) -> Result<IpcType, UsageError<'_>> {
 /// The usage, with the defaults, as printed for errors and -h.
 pub fn render_usage(out: &mut impl Sink) {
     out.put_str(
-        "usage: ipc-static [-Bhqsv] [-b buffersize] [-i pipe|local|tcp] [-p tcp_port]\n\
+        "usage: ipc-static [-Bghjqsv] [-a cpu[,cpu]] [-b buffersize] [-i pipe|local|tcp]\n\
+         \x20                 [-n iterations] [-P arch|dcache|instr|tlbmem|sw] [-p tcp_port]\n\
          \x20                 [-t totalsize] mode\n\
          \n\
          Modes (pick one):\n\
          \x20   1thread            IPC within a single thread\n\
          \x20   2thread            IPC between two threads in one process\n\
          \x20   2proc              IPC between two processes\n\
+         \x20   describe           print the host's configuration that shapes results\n\
          \n\
          Options:\n\
+         \x20   -a cpu[,cpu]       pin both sides to one CPU, or the receiver to the first\n\
+         \x20                      and the sender to the second\n\
          \x20   -B                 bare mode: no quiescing (sync, sleeps) around the loop\n\
          \x20   -b buffersize      user buffer size in bytes (default: 131072)\n\
+         \x20   -g                 getrusage: CPU time, faults, context switches per loop\n\
          \x20   -h                 print this help on stdout\n\
          \x20   -i pipe|local|tcp  IPC object: pipe, UNIX socket pair or loopback TCP\n\
          \x20                      (default: pipe)\n\
+         \x20   -j                 JSON on stdout instead of text\n\
+         \x20   -n iterations      run the benchmark this many times (default: 1)\n\
+         \x20   -P set             performance counters: arch, dcache, instr, tlbmem, sw\n\
          \x20   -p tcp_port        TCP port on 127.0.0.1; 0 picks a free one (default: 10141)\n\
          \x20   -q                 quiet: print nothing on stdout\n\
          \x20   -s                 set the kernel's buffer sizes to buffersize\n\
+         \x20                      (socket buffers; a pipe's capacity on Linux)\n\
          \x20   -t totalsize       total bytes to move (default: 16777216)\n\
          \x20   -v                 verbose: print the configuration first\n\
          \n\
@@ -352,8 +467,8 @@ mod tests {
     #[test]
     fn double_dash_ends_options() {
         assert_eq!(config(&["-B", "--", "2proc"]).mode, Mode::TwoProc);
-        assert_eq!(parse_str(&["--", "-B"]).unwrap_err(), "unknown mode (1thread, 2thread or 2proc): '-B'");
-        assert_eq!(parse_str(&["-B", "--"]).unwrap_err(), "missing mode (1thread, 2thread or 2proc)");
+        assert_eq!(parse_str(&["--", "-B"]).unwrap_err(), "unknown mode (1thread, 2thread, 2proc or describe): '-B'");
+        assert_eq!(parse_str(&["-B", "--"]).unwrap_err(), "missing mode (1thread, 2thread, 2proc or describe)");
     }
 
     #[test]
@@ -376,8 +491,8 @@ mod tests {
             (&["-Bz", "2thread"], "unknown option -- z"),
             (&["2thread", "-b"], "unexpected argument after the mode: '-b'"),
             (&["-b"], "option requires an argument -- b"),
-            (&["-B"], "missing mode (1thread, 2thread or 2proc)"),
-            (&["3thread"], "unknown mode (1thread, 2thread or 2proc): '3thread'"),
+            (&["-B"], "missing mode (1thread, 2thread, 2proc or describe)"),
+            (&["3thread"], "unknown mode (1thread, 2thread, 2proc or describe): '3thread'"),
             (&["2thread", "extra"], "unexpected argument after the mode: 'extra'"),
             (&["-b", "abc", "2thread"], "buffer size is not a positive decimal number: 'abc'"),
             (&["-b", "-5", "2thread"], "buffer size is not a positive decimal number: '-5'"),

@@ -10,6 +10,8 @@ use rustix::io::Errno;
 use rustix::process::{WaitOptions, WaitStatus};
 
 use crate::args::{Config, Mode};
+use crate::counters::{Counters, Counts};
+use crate::sys::{Usage, UsageOf};
 use crate::clock::{self, Stamp};
 use crate::error::{Cause, Error};
 use crate::ipc::{self, Endpoints};
@@ -21,11 +23,18 @@ use crate::sys::{self, Forked, Mapping};
 const SENDER_STACK_SIZE: usize = 64 * 1024;
 
 /// One measured run of the loop.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Sample {
     pub nanos: u64,
     /// The TCP port used (the kernel's pick with -p 0); 0 for other IPC.
     pub port: u16,
+    /// (writer, reader) kernel buffer sizes, asked for with -v and -j.
+    pub kernel_buffers: Option<(usize, usize)>,
+    /// -g: what the loop cost in CPU time, faults and context switches.
+    pub usage: Option<Usage>,
+    /// -P: the counts, and why some counters are unsupported.
+    pub counts: Option<Counts>,
+    pub counters_unsupported: Option<Errno>,
 }
 
 /// Runs the benchmark once: fresh buffers and IPC object, one pair of
@@ -44,17 +53,75 @@ pub fn run_once(config: &Config, leave_to_exit: bool) -> Result<Sample, Error> {
     let (stack, buffers) = mapping.bytes_mut().split_at_mut(stack_size);
     let (receive_buffer, send_buffer) = buffers.split_at_mut(config.buffer_size);
     let ends = ipc::open(config, config.mode == Mode::OneThread)?;
-    let port = ends.port;
+    let mut sample = Sample { port: ends.port, ..Sample::default() };
+    if config.verbose || config.json {
+        sample.kernel_buffers = ipc::kernel_buffer_sizes(config.ipc, &ends);
+    }
     if !config.bare {
         quiesce();
+    }
+    // Counters and usage are taken outside the stamps: only the loop's own
+    // calls appear between them.
+    let counters = config.counters.map(Counters::open);
+    let usage_before = if config.rusage { Some(usage_now()?) } else { None };
+    if let Some(counters) = &counters {
+        counters.enable(true);
     }
     let (start, finish) = match config.mode {
         Mode::OneThread => one_thread(ends, receive_buffer, send_buffer, config.total_size, leave_to_exit)?,
         Mode::TwoThread => two_threads(ends, stack, receive_buffer, send_buffer, config, leave_to_exit)?,
         Mode::TwoProc => two_processes(ends, receive_buffer, send_buffer, config, leave_to_exit)?,
     };
+    if let Some(counters) = counters {
+        counters.enable(false);
+        sample.counts = Some(counters.read());
+        sample.counters_unsupported = counters.unsupported;
+        release(counters, leave_to_exit);
+    }
+    if let Some(before) = usage_before {
+        sample.usage = Some(usage_since(before, usage_now()?));
+    }
     release(mapping, leave_to_exit);
-    Ok(Sample { nanos: clock::elapsed_nanos(start, finish)?, port })
+    sample.nanos = clock::elapsed_nanos(start, finish)?;
+    Ok(sample)
+}
+
+/// This process's usage plus that of its waited-for children (the 2proc
+/// sender, after the wait).
+fn usage_now() -> Result<[Usage; 2], Error> {
+    let own = sys::getrusage(UsageOf::ThisProcess).map_err(|e| Error::os("getrusage", e))?;
+    let children = sys::getrusage(UsageOf::Children).map_err(|e| Error::os("getrusage", e))?;
+    Ok([own, children])
+}
+
+fn usage_since(before: [Usage; 2], after: [Usage; 2]) -> Usage {
+    let delta = |field: fn(&Usage) -> u64| {
+        (0..2).map(|i| field(&after[i]).saturating_sub(field(&before[i]))).sum::<u64>()
+    };
+    Usage {
+        user_micros: delta(|u| u.user_micros),
+        system_micros: delta(|u| u.system_micros),
+        minor_faults: delta(|u| u.minor_faults),
+        major_faults: delta(|u| u.major_faults),
+        voluntary_switches: delta(|u| u.voluntary_switches),
+        involuntary_switches: delta(|u| u.involuntary_switches),
+    }
+}
+
+/// -a with two CPUs: the sender moves itself to its own CPU before its
+/// start stamp.
+fn pin_sender(config: &Config) -> Result<(), Error> {
+    match config.affinity.and_then(|a| a.sender) {
+        Some(cpu) => pin_to(cpu),
+        None => Ok(()),
+    }
+}
+
+/// Pins the calling thread (and what it creates later) to `cpu`.
+pub fn pin_to(cpu: usize) -> Result<(), Error> {
+    let mut set = rustix::thread::CpuSet::new();
+    set.set(cpu);
+    rustix::thread::sched_setaffinity(None, &set).map_err(|e| Error::os("sched_setaffinity", e).at_cpu(cpu))
 }
 
 /// Drops `resource` (closing or unmapping it) unless it is left to exit.
@@ -204,7 +271,7 @@ fn two_threads(
             if !bare {
                 sleep_one_second();
             }
-            let sent = send(&writer, send_buffer, total);
+            let sent = pin_sender(config).and_then(|()| send(&writer, send_buffer, total));
             match sent {
                 // After a failure the writer must close now, so that the
                 // receiver sees end of file instead of waiting forever.
@@ -257,8 +324,11 @@ fn two_processes(
             // Without the reader here, the sender's writes fail with EPIPE
             // if the parent dies, so the child never lingers.
             drop(reader);
+            if !config.bare {
+                sleep_one_second();
+            }
             // The writer stays open until _exit closes it: one call fewer.
-            let result = send(&writer, send_buffer, total);
+            let result = pin_sender(config).and_then(|()| send(&writer, send_buffer, total));
             let code = match result {
                 Ok(start) => {
                     let page = shared.bytes_mut();

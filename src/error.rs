@@ -28,6 +28,8 @@ pub struct Error {
     pub cause: Cause,
     /// The loopback port, for bind/listen/connect/accept.
     pub port: Option<u16>,
+    /// The CPU, for sched_setaffinity.
+    pub cpu: Option<usize>,
     /// (bytes moved, bytes expected), for failures inside the loop.
     pub progress: Option<(u64, u64)>,
 }
@@ -35,16 +37,21 @@ pub struct Error {
 impl Error {
     /// Setting up failed: EX_OSERR (71).
     pub fn os(operation: &'static str, errno: Errno) -> Error {
-        Error { exit_code: EX_OSERR, operation, cause: Cause::Errno(errno), port: None, progress: None }
+        Error { exit_code: EX_OSERR, operation, cause: Cause::Errno(errno), port: None, cpu: None, progress: None }
     }
 
     /// Moving the data failed: EX_IOERR (74).
     pub fn io(operation: &'static str, cause: Cause, moved: u64, total: u64) -> Error {
-        Error { exit_code: EX_IOERR, operation, cause, port: None, progress: Some((moved, total)) }
+        Error { exit_code: EX_IOERR, operation, cause, port: None, cpu: None, progress: Some((moved, total)) }
     }
 
     pub fn at_port(mut self, port: u16) -> Error {
         self.port = Some(port);
+        self
+    }
+
+    pub fn at_cpu(mut self, cpu: usize) -> Error {
+        self.cpu = Some(cpu);
         self
     }
 
@@ -63,6 +70,10 @@ impl Error {
         if let Some(port) = self.port {
             out.put(b" 127.0.0.1:");
             out.put_u64(u64::from(port));
+        }
+        if let Some(cpu) = self.cpu {
+            out.put(b" CPU ");
+            out.put_u64(cpu as u64);
         }
         out.put(b": ");
         match self.cause {

@@ -119,3 +119,26 @@ fn set_pipe_size(_fd: impl AsFd, _size: usize) -> Result<(), Error> {
     // The parser refuses -s with a pipe where PIPES_CAN_BE_SIZED is false.
     Err(Error::os("-s with a pipe", Errno::NOSYS))
 }
+
+/// The kernel's buffer sizes as it reports them (Linux doubles what -s asks
+/// for sockets, and rounds pipe capacities up): (writer, reader). For a pipe
+/// both are its one capacity; None where the OS cannot tell.
+pub fn kernel_buffer_sizes(ipc: IpcType, ends: &Endpoints) -> Option<(usize, usize)> {
+    match ipc {
+        IpcType::Pipe => pipe_size(&ends.writer).map(|size| (size, size)),
+        IpcType::Local | IpcType::Tcp => Some((
+            sockopt::socket_send_buffer_size(&ends.writer).ok()?,
+            sockopt::socket_recv_buffer_size(&ends.reader).ok()?,
+        )),
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn pipe_size(fd: impl AsFd) -> Option<usize> {
+    rustix::pipe::fcntl_getpipe_size(fd).ok()
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn pipe_size(_fd: impl AsFd) -> Option<usize> {
+    None
+}

@@ -12,6 +12,8 @@
 mod args;
 mod bench;
 mod clock;
+mod counters;
+mod describe;
 mod error;
 mod ipc;
 mod output;
@@ -23,6 +25,7 @@ use output::{FdWriter, Sink};
 
 /// sysexits(3) codes.
 pub const EX_USAGE: i32 = 64;
+pub const EX_UNAVAILABLE: i32 = 69;
 pub const EX_SOFTWARE: i32 = 70;
 pub const EX_OSERR: i32 = 71;
 pub const EX_IOERR: i32 = 74;
@@ -31,6 +34,16 @@ pub const EX_IOERR: i32 = 74;
 pub fn run(args: sys::Args) -> i32 {
     let config = match args::parse(args) {
         Ok(Command::Run(config)) => config,
+        Ok(Command::Describe { json }) => {
+            let mut out = FdWriter::new(sys::stdout());
+            if json {
+                describe::render_json(&mut out);
+                out.put(b"\n");
+            } else {
+                describe::render_text(&mut out);
+            }
+            return finish_stdout(&mut out);
+        }
         Ok(Command::Help) => {
             let mut out = FdWriter::new(sys::stdout());
             args::render_usage(&mut out);
@@ -52,21 +65,65 @@ pub fn run(args: sys::Args) -> i32 {
             return EX_USAGE;
         }
     };
-    // With -q nothing is written after the loop, so the IPC object and
-    // buffers can be left to exit_group: fewer calls in a -B -q trace.
-    let sample = match bench::run_once(&config, config.quiet) {
-        Ok(sample) => sample,
-        Err(e) => {
+    if config.counters.is_some() && !counters::SUPPORTED {
+        let mut err = FdWriter::new(sys::stderr());
+        err.put(b"ipc-static: -P: performance counters are not supported on this OS yet\n");
+        let _ = err.flush();
+        return EX_UNAVAILABLE;
+    }
+    if let Some(affinity) = config.affinity {
+        // Pins this thread, and so the sender too unless it has its own CPU.
+        if let Err(e) = bench::pin_to(affinity.receiver) {
             report(&e);
             return e.exit_code;
         }
-    };
-    if config.quiet {
-        return 0;
     }
+    benchmark(&config)
+}
+
+/// Runs the iterations, writing each sample as it finishes (outside the
+/// stamps). Returns the exit status.
+fn benchmark(config: &args::Config) -> i32 {
     let mut out = FdWriter::new(sys::stdout());
-    report::text(&mut out, &config, &sample);
-    finish_stdout(&mut out)
+    let mut results = report::Report::new(config);
+    let mut warned = false;
+    for iteration in 1..=config.iterations {
+        // With -q nothing is written after the last loop, so its IPC object
+        // and buffers can be left to exit_group: fewer calls in a trace.
+        let last = iteration == config.iterations;
+        let sample = match bench::run_once(config, config.quiet && last) {
+            Ok(sample) => sample,
+            Err(e) => {
+                results.finish(&mut out, Some(&e));
+                let _ = out.flush();
+                report(&e);
+                return e.exit_code;
+            }
+        };
+        if let (Some(errno), false) = (sample.counters_unsupported, warned) {
+            warned = true;
+            warn_unsupported_counters(errno);
+        }
+        if !config.quiet {
+            results.sample(&mut out, &sample);
+            if last {
+                results.finish(&mut out, None);
+            }
+            let status = finish_stdout(&mut out);
+            if status != 0 {
+                return status;
+            }
+        }
+    }
+    0
+}
+
+fn warn_unsupported_counters(errno: rustix::io::Errno) {
+    let mut err = FdWriter::new(sys::stderr());
+    err.put(b"ipc-static: warning: some -P counters are not supported here (perf_event_open: ");
+    err.put(sys::errno_text(errno));
+    err.put(b"); they show as n/a (null in JSON)\n");
+    let _ = err.flush();
 }
 
 /// Flushes stdout; a closed or full stdout is an I/O error (exit 74).

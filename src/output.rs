@@ -62,6 +62,32 @@ pub trait Sink {
         self.put(&digits[..decimals as usize]);
     }
 
+    /// Puts `text` as a JSON string, quotes included: `"`, `\\` and control
+    /// bytes are escaped, and bytes that are not UTF-8 become U+FFFD, so the
+    /// document stays valid whatever the kernel or a file says.
+    fn put_json_str(&mut self, text: &[u8]) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        self.put(b"\"");
+        for chunk in text.utf8_chunks() {
+            for &byte in chunk.valid().as_bytes() {
+                match byte {
+                    b'"' => self.put(b"\\\""),
+                    b'\\' => self.put(b"\\\\"),
+                    b'\n' => self.put(b"\\n"),
+                    b'\t' => self.put(b"\\t"),
+                    0..=0x1f | 0x7f => {
+                        self.put(&[b'\\', b'u', b'0', b'0', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]])
+                    }
+                    _ => self.put(&[byte]),
+                }
+            }
+            if !chunk.invalid().is_empty() {
+                self.put("\u{fffd}".as_bytes());
+            }
+        }
+        self.put(b"\"");
+    }
+
     /// Puts bytes from the command line so that they stay one printable line:
     /// anything outside printable ASCII becomes `\xNN`, and long ones are cut.
     fn put_escaped(&mut self, bytes: &[u8]) {
@@ -161,6 +187,13 @@ mod tests {
         assert_eq!(text(|o| o.put_fixed(5, 2)), "0.05");
         assert_eq!(text(|o| o.put_fixed(33753791, 9)), "0.033753791");
         assert_eq!(text(|o| o.put_fixed(7, 0)), "7");
+    }
+
+    #[test]
+    fn json_strings_are_escaped() {
+        assert_eq!(text(|o| o.put_json_str(b"plain")), "\"plain\"");
+        assert_eq!(text(|o| o.put_json_str(b"a\"b\\c\nd\x01")), "\"a\\\"b\\\\c\\nd\\u0001\"");
+        assert_eq!(text(|o| o.put_json_str(b"bad\xffbyte")), "\"bad\u{fffd}byte\"");
     }
 
     #[test]

@@ -308,6 +308,115 @@ pub fn exit(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
+/// Resource usage of this process (both threads) or of its waited-for
+/// children (getrusage(2); rustix has no wrapper).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub user_micros: u64,
+    pub system_micros: u64,
+    pub minor_faults: u64,
+    pub major_faults: u64,
+    pub voluntary_switches: u64,
+    pub involuntary_switches: u64,
+}
+
+#[derive(Clone, Copy)]
+pub enum UsageOf {
+    ThisProcess,
+    Children,
+}
+
+pub fn getrusage(of: UsageOf) -> Result<Usage> {
+    let who = match of {
+        UsageOf::ThisProcess => libc::RUSAGE_SELF,
+        UsageOf::Children => libc::RUSAGE_CHILDREN,
+    };
+    let mut usage = core::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the rusage it is given, a live local.
+    if unsafe { libc::getrusage(who, usage.as_mut_ptr()) } != 0 {
+        return Err(last_errno());
+    }
+    // SAFETY: zeroed is a valid rusage (plain integers), and getrusage
+    // succeeded in filling it.
+    let usage = unsafe { usage.assume_init() };
+    let micros = |tv: libc::timeval| (tv.tv_sec as u64).saturating_mul(1_000_000).saturating_add(tv.tv_usec as u64);
+    Ok(Usage {
+        user_micros: micros(usage.ru_utime),
+        system_micros: micros(usage.ru_stime),
+        minor_faults: usage.ru_minflt as u64,
+        major_faults: usage.ru_majflt as u64,
+        voluntary_switches: usage.ru_nvcsw as u64,
+        involuntary_switches: usage.ru_nivcsw as u64,
+    })
+}
+
+/// The fields of `struct perf_event_attr` that counting needs, in the
+/// kernel's layout up to PERF_ATTR_SIZE_VER0 (64 bytes): perf_event_open(2).
+#[cfg(target_os = "linux")]
+#[repr(C)]
+#[derive(Default)]
+struct PerfEventAttr {
+    kind: u32,
+    size: u32,
+    config: u64,
+    sample_period: u64,
+    sample_type: u64,
+    read_format: u64,
+    flags: u64,
+    wakeup_events: u32,
+    bp_type: u32,
+    config1: u64,
+}
+
+/// perf_event_open(2) for one counter of this process, counting user and
+/// kernel time, disabled until enabled, inherited by threads and children
+/// created after it.
+#[cfg(target_os = "linux")]
+pub fn perf_event_open(kind: u32, config: u64) -> Result<rustix::fd::OwnedFd> {
+    const DISABLED: u64 = 1 << 0;
+    const INHERIT: u64 = 1 << 1;
+    const EXCLUDE_HV: u64 = 1 << 6;
+    let attr = PerfEventAttr {
+        kind,
+        size: core::mem::size_of::<PerfEventAttr>() as u32,
+        config,
+        flags: DISABLED | INHERIT | EXCLUDE_HV,
+        ..PerfEventAttr::default()
+    };
+    const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 1 << 3;
+    // SAFETY: attr is a valid, live perf_event_attr of the size it states;
+    // pid 0 and cpu -1 mean this process on any CPU, with no group.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_perf_event_open,
+            &attr as *const PerfEventAttr,
+            0 as libc::pid_t,
+            -1 as c_int,
+            -1 as c_int,
+            PERF_FLAG_FD_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(last_errno());
+    }
+    // SAFETY: the kernel just returned fd as a new descriptor we own.
+    Ok(unsafe { <rustix::fd::OwnedFd as rustix::fd::FromRawFd>::from_raw_fd(fd as c_int) })
+}
+
+/// PERF_EVENT_IOC_ENABLE (true) or PERF_EVENT_IOC_DISABLE (false).
+#[cfg(target_os = "linux")]
+pub fn perf_event_enable(fd: BorrowedFd<'_>, enable: bool) -> Result<()> {
+    const ENABLE: libc::c_ulong = 0x2400;
+    const DISABLE: libc::c_ulong = 0x2401;
+    let request = if enable { ENABLE } else { DISABLE };
+    // SAFETY: these requests take no argument and act only on fd's counter.
+    let rc = unsafe { libc::ioctl(rustix::fd::AsRawFd::as_raw_fd(&fd), request as _, 0) };
+    if rc != 0 {
+        return Err(last_errno());
+    }
+    Ok(())
+}
+
 /// The C library's text for an errno (strerror(3)).
 pub fn errno_text(errno: Errno) -> &'static [u8] {
     // SAFETY: strerror returns a NUL-terminated string; musl's and FreeBSD's

@@ -29,7 +29,7 @@ fn no_arguments_prints_the_usage_with_defaults() {
     let r = run(&[]);
     assert_eq!(r.code, Some(64));
     assert_eq!(r.stdout, "");
-    assert!(r.stderr.starts_with("usage: ipc-static [-Bhqsv]"), "{}", r.stderr);
+    assert!(r.stderr.starts_with("usage: ipc-static [-Bghjqsv]"), "{}", r.stderr);
     for default in ["131072", "16777216", "10141", "default: pipe", "1thread", "2thread", "2proc"] {
         assert!(r.stderr.contains(default), "usage lacks {default}");
     }
@@ -69,8 +69,10 @@ fn the_default_sizes_run() {
 fn verbose_prints_the_configuration_block_first() {
     let r = run(&["-v", "-B", "-i", "local", "-s", "-b", "1024", "-t", "1m", "2thread"]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
-    let lines: Vec<&str> = r.stdout.lines().collect();
-    assert_eq!(lines[0], "Benchmark configuration:");
+    let all: Vec<&str> = r.stdout.lines().collect();
+    // The host description comes first, then the lab's block.
+    assert_eq!(all[0], "Host description:");
+    let lines = &all[all.iter().position(|l| *l == "Benchmark configuration:").expect("the lab's block")..];
     assert_eq!(lines[1], "  buffersize: 1024");
     assert_eq!(lines[2], "  totalsize: 1048576");
     assert_eq!(lines[3], "  blockcount: 1024");
@@ -116,8 +118,8 @@ fn a_buffer_larger_than_the_pipe_does_not_deadlock_one_thread() {
 #[test]
 fn usage_errors_exit_64_with_one_line_then_the_usage() {
     let cases: &[(&[&str], &str)] = &[
-        (&["-B"], "missing mode (1thread, 2thread or 2proc)"),
-        (&["4thread"], "unknown mode (1thread, 2thread or 2proc): '4thread'"),
+        (&["-B"], "missing mode (1thread, 2thread, 2proc or describe)"),
+        (&["4thread"], "unknown mode (1thread, 2thread, 2proc or describe): '4thread'"),
         (&["2thread", "2proc"], "unexpected argument after the mode: '2proc'"),
         (&["-X", "2thread"], "unknown option -- X"),
         (&["-b"], "option requires an argument -- b"),
