@@ -555,6 +555,40 @@ mod tests {
     }
 
     #[test]
+    fn instrumentation_flags() {
+        let c = config(&["-jg", "-n", "200", "-P", "dcache", "-a", "0,1", "2proc"]);
+        assert!(c.json && c.rusage);
+        assert_eq!(c.iterations, 200);
+        assert_eq!(c.counters, Some(CounterSet::Dcache));
+        assert_eq!(c.affinity, Some(Affinity { receiver: 0, sender: Some(1) }));
+        let c = config(&["-a1", "-Psw", "-n1", "1thread"]);
+        assert_eq!(c.affinity, Some(Affinity { receiver: 1, sender: None }));
+        assert_eq!(c.counters, Some(CounterSet::Sw));
+        assert_eq!(config(&["2thread"]).iterations, 1);
+        assert_eq!(parse_str(&["describe"]), Ok(Command::Describe { json: false }));
+        assert_eq!(parse_str(&["-v", "-j", "describe"]), Ok(Command::Describe { json: true }));
+    }
+
+    #[test]
+    fn instrumentation_errors() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["-n", "0", "2thread"], "invalid iteration count (a positive decimal number): '0'"),
+            (&["-n", "x", "2thread"], "invalid iteration count (a positive decimal number): 'x'"),
+            (&["-P", "l2", "2thread"], "unknown counter set (arch, dcache, instr, tlbmem or sw): 'l2'"),
+            (&["-a", "", "2thread"], "invalid CPU list (cpu or receiver_cpu,sender_cpu; 0..1023): ''"),
+            (&["-a", "0,1,2", "2thread"], "invalid CPU list (cpu or receiver_cpu,sender_cpu; 0..1023): '0,1,2'"),
+            (&["-a", "1024", "2thread"], "invalid CPU list (cpu or receiver_cpu,sender_cpu; 0..1023): '1024'"),
+            (&["-a", "0,", "2thread"], "invalid CPU list (cpu or receiver_cpu,sender_cpu; 0..1023): '0,'"),
+            (&["-a", "0,1", "1thread"], "-a with two CPUs needs two sides (2thread or 2proc)"),
+            (&["-q", "-j", "2thread"], "-q and -j contradict each other (nothing, or JSON, on stdout)"),
+            (&["describe", "x"], "unexpected argument after the mode: 'x'"),
+        ];
+        for (args, message) in cases {
+            assert_eq!(parse_str(args).unwrap_err(), *message, "for {args:?}");
+        }
+    }
+
+    #[test]
     fn usage_lists_the_defaults() {
         let mut out = Vec::new();
         render_usage(&mut out);
