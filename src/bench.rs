@@ -153,7 +153,7 @@ fn send(writer: &OwnedFd, buffer: &[u8], total: u64) -> Result<Stamp, Error> {
     let start = clock::stamp()?;
     let mut sent = 0u64;
     while sent < total {
-        let block = buffer.len().min((total - sent) as usize);
+        let block = (total - sent).min(buffer.len() as u64) as usize;
         let mut done = 0;
         while done < block {
             match rustix::io::write(writer, &buffer[done..block]) {
@@ -206,7 +206,7 @@ fn one_thread(
         if sent < total {
             // Whole buffers: the rest of the current block, after a short write.
             let offset = (sent % size) as usize;
-            let end = send_buffer.len().min(offset + (total - sent) as usize);
+            let end = offset + (total - sent).min(size - offset as u64) as usize;
             match rustix::io::write(&ends.writer, &send_buffer[offset..end]) {
                 Ok(n) if n > 0 => {
                     sent += n as u64;
