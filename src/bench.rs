@@ -10,12 +10,11 @@ use rustix::io::Errno;
 use rustix::process::{WaitOptions, WaitStatus};
 
 use crate::args::{Config, Mode};
-use crate::counters::{Counters, Counts};
-use crate::sys::{Usage, UsageOf};
 use crate::clock::{self, Stamp};
+use crate::counters::{Counters, Counts};
 use crate::error::{Cause, Error};
 use crate::ipc::{self, Endpoints};
-use crate::sys::{self, Forked, Mapping};
+use crate::sys::{self, Forked, Mapping, Usage, UsageOf};
 
 /// The sender thread's stack: it runs only the send loop, which needs a few
 /// KiB. It sits below the buffers, so an overflow faults below the mapping
