@@ -1,0 +1,200 @@
+#!/bin/sh
+# trace.sh -- run one of the tracing analyses against a run of ipc-static.
+#
+#   scripts/trace.sh <analysis> [-o FILE] [--] [ipc-static arguments]
+#   scripts/trace.sh loop-returns -- -B -q -i local 2thread
+#   scripts/trace.sh loop-sched -o sched.txt -- -B -q -b 4096 -i pipe 2thread
+#
+# Picks bpftrace (scripts/bpftrace/<analysis>.bt) on Linux and dtrace
+# (scripts/dtrace/<analysis>.d) elsewhere, checks that the tracer is there and
+# that we can trace (root), and runs the analysis with the benchmark started
+# by the tracer itself (-c), so that nothing but that run is traced. The
+# benchmark is the ipc-static next to the scripts directory, or $IPC_STATIC.
+#
+# Exit codes: the tracer's own status on a run; 64 usage (unknown analysis,
+# bad option, no benchmark arguments, an argument the tracer's -c cannot
+# carry); 66 benchmark binary missing; 69 tracer missing or tracefs
+# unavailable; 77 not root.
+
+set -eu
+
+ANALYSES="loop-returns loop-syscalls loop-latency loop-sched loop-wakeups loop-faults whole-program"
+
+prog=${0##*/}
+case "$0" in
+*/*) here=${0%/*} ;;
+*) here=. ;;
+esac
+scripts=$here
+root=$here/..
+
+usage() {
+	cat <<EOF
+usage: $prog <analysis> [-o FILE] [--] [ipc-static arguments]
+       $prog --help
+
+Runs <analysis> with bpftrace (Linux) or dtrace (elsewhere) against one run
+of ipc-static started by the tracer (-c). Must be run as root.
+
+Analyses:
+  loop-returns   read()/write() return-value histograms, bytes and calls per side
+  loop-syscalls  every system call inside the loop and over the whole program
+  loop-latency   time spent in each read()/write() (and poll()) of the loop
+  loop-sched     off-CPU events per thread (blocked/preempted), on-CPU time
+  loop-wakeups   who wakes whom, kernel stacks where the threads sleep
+  loop-faults    page faults in the loop per thread (user/kernel, first touch)
+  whole-program  every system call of the run, in order, with arguments
+
+Options:
+  -o FILE        write the analysis to FILE instead of stdout
+  --help, -h     this help (only before the analysis name)
+
+The benchmark is $root/ipc-static unless IPC_STATIC names another one.
+Example:
+  $prog loop-returns -- -B -q -i local 2thread
+EOF
+}
+
+die() {
+	code=$1
+	shift
+	printf '%s: %s\n' "$prog" "$*" >&2
+	exit "$code"
+}
+
+analysis=
+out=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-h | --help)
+		if [ -z "$analysis" ]; then
+			usage
+			exit 0
+		fi
+		break
+		;;
+	-o)
+		[ $# -ge 2 ] || die 64 "-o needs a file name"
+		out=$2
+		shift 2
+		;;
+	-o?*)
+		out=${1#-o}
+		shift
+		;;
+	--)
+		shift
+		break
+		;;
+	-*)
+		if [ -z "$analysis" ]; then
+			die 64 "unknown option: $1 (try --help)"
+		fi
+		break
+		;;
+	*)
+		if [ -n "$analysis" ]; then
+			break
+		fi
+		analysis=$1
+		shift
+		;;
+	esac
+done
+
+if [ -z "$analysis" ]; then
+	usage >&2
+	exit 64
+fi
+
+known=no
+for a in $ANALYSES; do
+	if [ "$a" = "$analysis" ]; then
+		known=yes
+	fi
+done
+if [ "$known" = no ]; then
+	die 64 "unknown analysis: $analysis (analyses: $ANALYSES)"
+fi
+
+if [ $# -eq 0 ]; then
+	die 64 "no ipc-static arguments given (e.g. $prog $analysis -- -B -q -i pipe 2thread)"
+fi
+
+# The tracers split -c's command line on white space, without quoting:
+# refuse anything that would not survive that.
+for arg in "$@"; do
+	case "$arg" in
+	'' | *[!A-Za-z0-9_.,:=/+-]*)
+		die 64 "ipc-static argument '$arg' cannot be passed through the tracer's -c (letters, digits and _.,:=/+- only)"
+		;;
+	esac
+done
+
+binary=${IPC_STATIC:-$root/ipc-static}
+case "$binary" in
+*[!A-Za-z0-9_.,:=/+-]*)
+	die 64 "benchmark path '$binary' cannot be passed through the tracer's -c (use a path without spaces or special characters)"
+	;;
+esac
+
+os=$(uname -s)
+if [ "$os" = Linux ]; then
+	tracer=bpftrace
+	script=$scripts/bpftrace/$analysis.bt
+else
+	tracer=dtrace
+	script=$scripts/dtrace/$analysis.d
+fi
+
+[ -r "$script" ] || die 66 "analysis script missing: $script"
+
+if ! command -v "$tracer" >/dev/null 2>&1; then
+	if [ "$tracer" = bpftrace ]; then
+		die 69 "bpftrace not found in PATH (install it: apt-get install bpftrace, dnf install bpftrace)"
+	fi
+	die 69 "dtrace not found in PATH (FreeBSD: kldload dtraceall; it ships with the base system)"
+fi
+
+uid=$(id -u)
+if [ "$uid" != 0 ]; then
+	die 77 "$tracer needs root: run as root (e.g. sudo $0 $analysis -- $*)"
+fi
+
+[ -x "$binary" ] || die 66 "benchmark not found or not executable: $binary (run make, or set IPC_STATIC)"
+case "$binary" in
+/* | ./* | ../*) ;;
+*) binary=./$binary ;;
+esac
+
+if [ "$tracer" = bpftrace ]; then
+	# bpftrace's tracepoints need tracefs; mount it where the kernel expects it.
+	if [ ! -e /sys/kernel/tracing/events/syscalls ] && [ ! -e /sys/kernel/debug/tracing/events/syscalls ]; then
+		mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null ||
+			die 69 "tracefs is not mounted and could not be mounted on /sys/kernel/tracing"
+		[ -e /sys/kernel/tracing/events/syscalls ] ||
+			die 69 "no syscall tracepoints in /sys/kernel/tracing/events (kernel without CONFIG_FTRACE_SYSCALLS?)"
+	fi
+	case "$analysis" in
+	loop-syscalls | whole-program)
+		arch=$(uname -m)
+		if [ "$arch" != x86_64 ]; then
+			printf '%s: warning: %s names system calls from an x86_64 table; on %s the names are wrong\n' \
+				"$prog" "$analysis" "$arch" >&2
+		fi
+		;;
+	esac
+	# bpftrace raises RLIMIT_MEMLOCK itself; do it here so that it need not.
+	ulimit -l unlimited 2>/dev/null || true
+	command_line="$binary $*"
+	if [ -n "$out" ]; then
+		exec bpftrace "$script" -c "$command_line" >"$out"
+	fi
+	exec bpftrace "$script" -c "$command_line"
+else
+	command_line="$binary $*"
+	if [ -n "$out" ]; then
+		exec dtrace -s "$script" -c "$command_line" >"$out"
+	fi
+	exec dtrace -s "$script" -c "$command_line"
+fi
