@@ -428,3 +428,30 @@ pub fn errno_text(errno: Errno) -> &'static [u8] {
     // SAFETY: text is non-null and NUL-terminated (above).
     unsafe { CStr::from_ptr(text) }.to_bytes()
 }
+
+/// The page size, from the auxiliary vector the kernel gave the process
+/// (getauxval(AT_PAGESZ)): no system call. None if it is missing.
+#[cfg(target_os = "linux")]
+pub fn page_size() -> Option<usize> {
+    // SAFETY: getauxval has no preconditions; it only reads the auxiliary
+    // vector the C start-up saved.
+    let size = unsafe { libc::getauxval(libc::AT_PAGESZ) };
+    usize::try_from(size).ok().filter(|&size| size > 0)
+}
+
+/// sysctlbyname(3): reads the value of `name` into `buf`; returns its length.
+/// A value longer than `buf` fails with ENOMEM.
+#[cfg(target_os = "freebsd")]
+pub fn sysctl_by_name(name: &CStr, buf: &mut [u8]) -> Result<usize> {
+    let mut len: libc::size_t = buf.len();
+    // SAFETY: name is NUL-terminated; buf is live and writable for len
+    // bytes, and len is a live local the call updates; no new value is set
+    // (null pointer, length 0).
+    let rc = unsafe {
+        libc::sysctlbyname(name.as_ptr(), buf.as_mut_ptr().cast::<c_void>(), &mut len, core::ptr::null(), 0)
+    };
+    if rc != 0 {
+        return Err(last_errno());
+    }
+    Ok(len.min(buf.len()))
+}
