@@ -1,0 +1,680 @@
+//! The tracing toolkit (issue 4): the bpftrace analyses in scripts/bpftrace,
+//! their D twins in scripts/dtrace, and scripts/trace.sh, run for real against
+//! the ./ipc-static that `make` builds.
+//!
+//! Tracing needs root and bpftrace. Without them these tests fail with a
+//! clear message when CI is set, and say why they skip otherwise. The traced
+//! runs are serialised (TRACE_LOCK): each bpftrace follows only the benchmark
+//! it starts, but two at a time on a small machine would disturb the
+//! scheduling analyses.
+
+use ipc_static_tests::{binary, have, is_root, root, run};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+static TRACE_LOCK: Mutex<()> = Mutex::new(());
+
+const ANALYSES: [&str; 7] = [
+    "loop-returns",
+    "loop-syscalls",
+    "loop-latency",
+    "loop-sched",
+    "loop-wakeups",
+    "loop-faults",
+    "whole-program",
+];
+
+/// Small runs keep the tests fast: 1 MiB in 64 KiB blocks (16 blocks).
+const TOTAL: u64 = 1_048_576;
+const BUFFER: u64 = 65_536;
+
+/// True when this machine can trace; otherwise fails under CI, or prints
+/// why the test is skipped.
+fn can_trace(test: &str) -> bool {
+    let mut missing = Vec::new();
+    if !is_root() {
+        missing.push("not running as root");
+    }
+    if !have("bpftrace") {
+        missing.push("bpftrace is not installed");
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    let why = missing.join(", ");
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{test}: cannot trace: {why} (CI must run the tracing tests as root with bpftrace; make test installs it)"
+    );
+    eprintln!("SKIP {test}: {why}");
+    false
+}
+
+fn trace_sh() -> PathBuf {
+    root().join("scripts").join("trace.sh")
+}
+
+struct Traced {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// `scripts/trace.sh <analysis> -- <args>` against ./ipc-static, under a
+/// watchdog, one at a time.
+fn trace(analysis: &str, args: &[&str]) -> Traced {
+    let _guard = TRACE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let out = Command::new("timeout")
+        .arg("300")
+        .arg(trace_sh())
+        .arg(analysis)
+        .arg("--")
+        .args(args)
+        .env("IPC_STATIC", binary())
+        .output()
+        .expect("run scripts/trace.sh");
+    let t = Traced {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_eq!(
+        t.code,
+        Some(0),
+        "trace.sh {analysis} -- {}: exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        args.join(" "),
+        t.code,
+        t.stdout,
+        t.stderr
+    );
+    t
+}
+
+/// The number after `label` on the line that starts with it ("read bytes: 16").
+fn value(out: &str, label: &str) -> u64 {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(label))
+        .unwrap_or_else(|| panic!("no line starting with {label:?} in:\n{out}"));
+    line[label.len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no number after {label:?} in {line:?}"))
+}
+
+/// The entries `@map[key]: N` of a printed bpftrace map (one-line keys).
+fn map(out: &str, name: &str) -> BTreeMap<String, u64> {
+    let prefix = format!("@{name}[");
+    let mut entries = BTreeMap::new();
+    for line in out.lines().filter(|l| l.starts_with(&prefix)) {
+        if let Some((key, n)) = line[prefix.len()..].rsplit_once("]: ") {
+            if let Ok(n) = n.trim().parse::<u64>() {
+                *entries.entry(key.to_string()).or_insert(0) += n;
+            }
+        }
+    }
+    entries
+}
+
+/// The bucket lines of a printed histogram `@name:` (up to the blank line).
+fn histogram(out: &str, name: &str) -> Vec<String> {
+    let head = format!("@{name}: ");
+    let mut lines = out.lines().skip_while(|l| !l.starts_with(&head));
+    if lines.next().is_none() {
+        return Vec::new();
+    }
+    lines.take_while(|l| l.starts_with('[') || l.starts_with('(')).map(str::to_string).collect()
+}
+
+/// Both "brackets opened: n" and "brackets closed: n", and a live
+/// "bracket k open"/"bracket k close" line for every k in 1..=n.
+fn assert_brackets(out: &str, n: u64) {
+    assert_eq!(value(out, "brackets opened:"), n, "brackets opened:\n{out}");
+    assert_eq!(value(out, "brackets closed:"), n, "brackets closed:\n{out}");
+    for k in 1..=n {
+        for what in ["open", "close"] {
+            let needle = format!("bracket {k} {what}");
+            assert!(out.contains(&needle), "missing {needle:?} in:\n{out}");
+        }
+    }
+}
+
+fn bench_args<'a>(ipc: &'a str, mode: &'a str, total: &'a str, buffer: &'a str) -> Vec<&'a str> {
+    vec!["-B", "-q", "-t", total, "-b", buffer, "-i", ipc, mode]
+}
+
+#[test]
+fn loop_returns_byte_totals_and_calls_in_every_mode() {
+    if !can_trace("loop_returns_byte_totals_and_calls_in_every_mode") {
+        return;
+    }
+    let (total, buffer) = (TOTAL.to_string(), BUFFER.to_string());
+    let blocks = TOTAL / BUFFER;
+    for ipc in ["pipe", "local"] {
+        for mode in ["1thread", "2thread", "2proc"] {
+            let t = trace("loop-returns", &bench_args(ipc, mode, &total, &buffer));
+            let out = &t.stdout;
+            assert_brackets(out, 1);
+            let (rb, wb) = (value(out, "read bytes:"), value(out, "write bytes:"));
+            let (rc, wc) = (value(out, "read calls:"), value(out, "write calls:"));
+            let (re, we) = (value(out, "read errors:"), value(out, "write errors:"));
+            let hist = histogram(out, "read_returns");
+            eprintln!(
+                "loop-returns {ipc} {mode}: read {rc} calls {rb} bytes {re} errors, \
+                 write {wc} calls {wb} bytes {we} errors, read histogram {} buckets",
+                hist.len()
+            );
+            assert_eq!(rb, TOTAL, "{ipc} {mode}: read bytes\n{out}");
+            assert_eq!(wb, TOTAL, "{ipc} {mode}: write bytes\n{out}");
+            assert!(!hist.is_empty(), "{ipc} {mode}: empty read histogram\n{out}");
+            assert!(!histogram(out, "write_returns").is_empty(), "{ipc} {mode}: empty write histogram\n{out}");
+            assert!(rc >= 1 && rc - re >= TOTAL.div_ceil(BUFFER), "{ipc} {mode}: read calls\n{out}");
+            if mode != "1thread" {
+                assert_eq!(wc, blocks, "{ipc} {mode}: writes must equal the block count\n{out}");
+                assert_eq!(we, 0, "{ipc} {mode}: blocking writes never fail\n{out}");
+            }
+            // Per side: the byte totals per thread add up to the same.
+            let per_thread = map(out, "bytes_by_thread");
+            let read_side: u64 = per_thread.iter().filter(|(k, _)| k.ends_with(", read")).map(|(_, v)| v).sum();
+            let write_side: u64 = per_thread.iter().filter(|(k, _)| k.ends_with(", write")).map(|(_, v)| v).sum();
+            assert_eq!((read_side, write_side), (TOTAL, TOTAL), "{ipc} {mode}: per-thread bytes\n{out}");
+        }
+    }
+}
+
+#[test]
+fn loop_returns_over_tcp() {
+    if !can_trace("loop_returns_over_tcp") {
+        return;
+    }
+    let t = trace("loop-returns", &["-B", "-q", "-t", "1048576", "-b", "65536", "-i", "tcp", "-p", "0", "2thread"]);
+    let out = &t.stdout;
+    assert_brackets(out, 1);
+    eprintln!(
+        "loop-returns tcp 2thread: read {} calls, write {} calls",
+        value(out, "read calls:"),
+        value(out, "write calls:")
+    );
+    assert_eq!(value(out, "read bytes:"), TOTAL, "{out}");
+    assert_eq!(value(out, "write bytes:"), TOTAL, "{out}");
+    assert_eq!(value(out, "write calls:"), TOTAL / BUFFER, "{out}");
+}
+
+#[test]
+fn iterations_open_and_close_their_own_brackets() {
+    if !can_trace("iterations_open_and_close_their_own_brackets") {
+        return;
+    }
+    for mode in ["1thread", "2thread", "2proc"] {
+        let t = trace("loop-returns", &["-B", "-q", "-n", "3", "-t", "1048576", "-b", "65536", mode]);
+        let out = &t.stdout;
+        let opened = value(out, "brackets opened:");
+        eprintln!("-n 3 {mode}: {opened} brackets, read bytes {}", value(out, "read bytes:"));
+        assert_brackets(out, 3);
+        assert_eq!(value(out, "read bytes:"), 3 * TOTAL, "{mode}\n{out}");
+        assert_eq!(value(out, "write bytes:"), 3 * TOTAL, "{mode}\n{out}");
+    }
+}
+
+#[test]
+fn loop_syscalls_finds_only_the_loop_calls() {
+    if !can_trace("loop_syscalls_finds_only_the_loop_calls") {
+        return;
+    }
+    // What a sender may do after its last write, before the receiver's finish
+    // stamp: leave its thread (signal mask, robust futex, exit) or its process.
+    let exit_path = ["rt_sigprocmask", "futex", "exit", "exit_group", "munmap", "madvise", "close"];
+    for ipc in ["pipe", "local"] {
+        for mode in ["1thread", "2thread", "2proc"] {
+            let t = trace("loop-syscalls", &bench_args(ipc, mode, "1048576", "65536"));
+            let out = &t.stdout;
+            assert_brackets(out, 1);
+            let inside = map(out, "loop_syscalls");
+            let whole = map(out, "whole_program");
+            let mut allowed = vec!["read", "write"];
+            if mode == "1thread" {
+                allowed.push("poll");
+            }
+            let extra: BTreeMap<_, _> = inside.iter().filter(|(k, _)| !allowed.contains(&k.as_str())).collect();
+            let extra_calls: u64 = extra.values().copied().sum();
+            let all: u64 = whole.values().sum();
+            let outside = all
+                - whole.get("read").copied().unwrap_or(0)
+                - whole.get("write").copied().unwrap_or(0)
+                - whole.get("clock_gettime").copied().unwrap_or(0);
+            eprintln!(
+                "loop-syscalls {ipc} {mode}: inside {inside:?}; exit path {extra_calls}; \
+                 whole program {all} calls, {outside} besides read/write/clock_gettime"
+            );
+            assert!(inside.get("write").copied().unwrap_or(0) >= TOTAL / BUFFER, "{ipc} {mode}: writes\n{out}");
+            assert!(inside.get("read").copied().unwrap_or(0) >= TOTAL / BUFFER, "{ipc} {mode}: reads\n{out}");
+            if mode == "1thread" {
+                assert!(extra.is_empty(), "{ipc} 1thread: unexpected calls in the loop: {extra:?}\n{out}");
+            } else {
+                assert!(
+                    extra.keys().all(|k| exit_path.contains(&k.as_str())),
+                    "{ipc} {mode}: calls in the loop that are not the sender's exit path: {extra:?}\n{out}"
+                );
+                assert!(extra_calls <= 4, "{ipc} {mode}: exit path of {extra_calls} calls (≤ 4)\n{out}");
+                assert_eq!(inside.get("write").copied(), Some(TOTAL / BUFFER), "{ipc} {mode}: writes\n{out}");
+            }
+            assert_eq!(whole.get("clock_gettime").copied(), Some(2), "{ipc} {mode}: two stamps\n{out}");
+            assert_eq!(whole.get("execve").copied(), Some(1), "{ipc} {mode}: execve\n{out}");
+            assert!(!whole.contains_key("brk"), "{ipc} {mode}: brk\n{out}");
+        }
+    }
+}
+
+#[test]
+fn loop_latency_times_every_call() {
+    if !can_trace("loop_latency_times_every_call") {
+        return;
+    }
+    for mode in ["1thread", "2thread", "2proc"] {
+        let t = trace("loop-latency", &bench_args("pipe", mode, "1048576", "65536"));
+        let out = &t.stdout;
+        assert_brackets(out, 1);
+        let (rc, wc) = (value(out, "read calls:"), value(out, "write calls:"));
+        let (rns, wns, loop_ns) = (value(out, "read total ns:"), value(out, "write total ns:"), value(out, "loop ns:"));
+        eprintln!("loop-latency pipe {mode}: loop {loop_ns} ns, {rc} reads {rns} ns, {wc} writes {wns} ns");
+        assert!(rc >= TOTAL / BUFFER && rns > 0, "{mode}\n{out}");
+        assert!(wc >= TOTAL / BUFFER && wns > 0, "{mode}\n{out}");
+        if mode != "1thread" {
+            assert_eq!(wc, TOTAL / BUFFER, "{mode}: writes\n{out}");
+        }
+        assert!(!histogram(out, "read_ns").is_empty(), "{mode}: read histogram\n{out}");
+        assert!(!histogram(out, "write_ns").is_empty(), "{mode}: write histogram\n{out}");
+        assert!(loop_ns > 0, "{mode}\n{out}");
+    }
+}
+
+#[test]
+fn loop_sched_sees_off_cpu_events_with_small_pipe_buffers() {
+    if !can_trace("loop_sched_sees_off_cpu_events_with_small_pipe_buffers") {
+        return;
+    }
+    // 256 writes of 4 KiB through a pipe between two threads: the receiver
+    // drains the pipe faster than it fills and blocks, again and again.
+    let mut seen = 0;
+    for attempt in 1..=3 {
+        let t = trace("loop-sched", &bench_args("pipe", "2thread", "1048576", "4096"));
+        let out = &t.stdout;
+        assert_brackets(out, 1);
+        let events = map(out, "offcpu_events");
+        let total = value(out, "off-cpu events:");
+        let keyed: u64 = events.values().sum();
+        eprintln!("loop-sched pipe 2thread -b 4096 (attempt {attempt}): {total} off-CPU events {events:?}");
+        assert!(keyed >= total, "the per-thread counts are exact, the total may lose one\n{out}");
+        seen = keyed;
+        if keyed > 0 {
+            break;
+        }
+    }
+    assert!(seen > 0, "no off-CPU event in three pipe 2thread -b 4096 runs");
+}
+
+#[test]
+fn loop_wakeups_shows_who_wakes_whom_and_where_they_sleep() {
+    if !can_trace("loop_wakeups_shows_who_wakes_whom_and_where_they_sleep") {
+        return;
+    }
+    let t = trace("loop-wakeups", &bench_args("pipe", "2thread", "1048576", "4096"));
+    let out = &t.stdout;
+    assert_brackets(out, 1);
+    let wakeups = value(out, "wakeups:");
+    let sleeps = value(out, "sleeps:");
+    eprintln!("loop-wakeups pipe 2thread -b 4096: {wakeups} wakeups, {sleeps} sleeps");
+    assert!(wakeups > 0 && sleeps > 0, "{out}");
+    assert!(out.contains("@wakeups[ipc-static, "), "{out}");
+    assert!(out.contains("@sleep_stacks["), "{out}");
+    assert!(out.contains("pipe_read") || out.contains("pipe_write"), "sleeps in the pipe code\n{out}");
+}
+
+#[test]
+fn loop_faults_finds_first_touch_faults() {
+    if !can_trace("loop_faults_finds_first_touch_faults") {
+        return;
+    }
+    for mode in ["1thread", "2thread", "2proc"] {
+        let t = trace("loop-faults", &bench_args("pipe", mode, "1048576", "65536"));
+        let out = &t.stdout;
+        assert_brackets(out, 1);
+        let faults = value(out, "loop faults:");
+        let whole = value(out, "whole-program faults:");
+        let per_thread = map(out, "loop_faults");
+        eprintln!("loop-faults pipe {mode}: {faults} in the loop, {whole} in the whole program: {per_thread:?}");
+        // The two untouched 64 KiB buffers are touched first in the loop.
+        assert!(faults >= BUFFER / 4096, "{mode}: {faults} faults\n{out}");
+        assert!(whole >= faults, "{mode}\n{out}");
+    }
+}
+
+#[test]
+fn whole_program_lists_execve_first_and_exit_group_last() {
+    if !can_trace("whole_program_lists_execve_first_and_exit_group_last") {
+        return;
+    }
+    for mode in ["1thread", "2thread", "2proc"] {
+        let t = trace("whole-program", &bench_args("pipe", mode, "262144", "65536"));
+        let out = &t.stdout;
+        assert_brackets(out, 1);
+        let n = value(out, "syscalls:");
+        // Entries, in timestamp order (lines from two CPUs may interleave).
+        let mut entries: Vec<(u64, String)> = out
+            .lines()
+            .filter_map(|l| {
+                let mut f = l.splitn(4, ' ');
+                let ts = f.next()?.parse::<u64>().ok()?;
+                let _tid = f.next()?;
+                let arrow = f.next()?;
+                let rest = f.next()?;
+                (arrow == "->").then(|| (ts, rest.split('(').next().unwrap_or("").to_string()))
+            })
+            .collect();
+        entries.sort();
+        let names: Vec<&str> = entries.iter().map(|(_, n)| n.as_str()).collect();
+        eprintln!(
+            "whole-program pipe {mode}: {n} syscalls, first {:?}, last {:?}",
+            names.first(),
+            names.last()
+        );
+        assert!(out.contains("first syscall: execve"), "{mode}\n{out}");
+        assert!(out.contains("last syscall: exit_group"), "{mode}\n{out}");
+        assert_eq!(names.first().copied(), Some("execve"), "{mode}\n{out}");
+        assert_eq!(names.last().copied(), Some("exit_group"), "{mode}\n{out}");
+        assert_eq!(names.len() as u64, n, "{mode}: one entry line per system call\n{out}");
+        assert_eq!(names.iter().filter(|&&n| n == "clock_gettime").count(), 2, "{mode}\n{out}");
+    }
+}
+
+#[test]
+fn scripts_run_directly_with_bpftrace_as_their_headers_say() {
+    if !can_trace("scripts_run_directly_with_bpftrace_as_their_headers_say") {
+        return;
+    }
+    let _guard = TRACE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    // tracefs must be mounted for bpftrace's tracepoints; trace.sh does that,
+    // so run it once first (it is cheap when already mounted).
+    let _ = Command::new(trace_sh()).args(["loop-returns", "--", "-B", "-q", "-t", "65536", "-b", "65536", "1thread"])
+        .env("IPC_STATIC", binary())
+        .output();
+    let command = format!("{} -B -q -t 1048576 -b 65536 -i local 2thread", binary().display());
+    let out = Command::new("timeout")
+        .arg("300")
+        .arg("bpftrace")
+        .arg(root().join("scripts/bpftrace/loop-returns.bt"))
+        .arg("-c")
+        .arg(&command)
+        .output()
+        .expect("run bpftrace");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "bpftrace -c {command}: {:?}\n{stdout}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    assert_brackets(&stdout, 1);
+    eprintln!("bpftrace loop-returns.bt -c '{command}': read bytes {}", value(&stdout, "read bytes:"));
+    assert_eq!(value(&stdout, "read bytes:"), TOTAL);
+    assert_eq!(value(&stdout, "write bytes:"), TOTAL);
+}
+
+/// The notebook's thread-local bracket, transcribed to bpftrace with per-tid
+/// state, misses every read of a 2thread loop: the reason the scripts use a
+/// global bracket (and what loop-returns' header says).
+#[test]
+fn the_notebooks_thread_local_bracket_sees_only_the_sender_in_2thread() {
+    if !can_trace("the_notebooks_thread_local_bracket_sees_only_the_sender_in_2thread") {
+        return;
+    }
+    let _guard = TRACE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = temp_dir("thread-local");
+    let script = dir.join("thread-local.bt");
+    fs::write(
+        &script,
+        r#"
+tracepoint:syscalls:sys_exit_clock_gettime /pid == cpid && !@ipc_loop[tid]/ { @ipc_loop[tid] = 1; }
+tracepoint:syscalls:sys_enter_clock_gettime /@ipc_loop[tid]/ { @ipc_loop[tid] = 0; }
+tracepoint:syscalls:sys_exit_read /pid == cpid && @ipc_loop[tid]/ { @calls["read"] = count(); }
+tracepoint:syscalls:sys_exit_write /pid == cpid && @ipc_loop[tid]/ { @calls["write"] = count(); }
+END { clear(@ipc_loop); }
+"#,
+    )
+    .unwrap();
+    let mut seen = BTreeMap::new();
+    for mode in ["1thread", "2thread"] {
+        let command = format!("{} -B -q -t 1048576 -b 65536 {mode}", binary().display());
+        let out = Command::new("timeout").arg("300").arg("bpftrace").arg(&script).arg("-c").arg(&command).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        let calls = map(&stdout, "calls");
+        eprintln!("thread-local bracket, {mode}: {calls:?}");
+        seen.insert(mode, calls);
+    }
+    assert_eq!(seen["1thread"].get("read").copied(), Some(TOTAL / BUFFER), "1thread: both stamps in one thread");
+    assert_eq!(seen["2thread"].get("write").copied(), Some(TOTAL / BUFFER), "2thread: the sender is seen");
+    assert_eq!(seen["2thread"].get("read"), None, "2thread: the receiver's reads are missed");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+// ---------------------------------------------------------------- the scripts
+
+fn scripts_in(dir: &str, ext: &str) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(root().join("scripts").join(dir))
+        .unwrap_or_else(|e| panic!("scripts/{dir}: {e}"))
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(ext)).map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The opening comment of a script.
+fn header(path: &Path) -> String {
+    let text = fs::read_to_string(path).unwrap();
+    let end = text.find("*/").unwrap_or_else(|| panic!("{}: no header comment", path.display()));
+    text[..end].to_string()
+}
+
+#[test]
+fn every_bt_has_its_d_twin_and_vice_versa() {
+    let bt = scripts_in("bpftrace", ".bt");
+    let d = scripts_in("dtrace", ".d");
+    let mut expected: Vec<String> = ANALYSES.iter().map(|s| s.to_string()).collect();
+    expected.sort();
+    eprintln!("bpftrace: {bt:?}\ndtrace:   {d:?}");
+    assert_eq!(bt, d, "every .bt needs its .d twin and vice versa");
+    assert_eq!(bt, expected, "the analyses of issue 4");
+    // trace.sh knows every one of them.
+    let help = Command::new(trace_sh()).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for a in ANALYSES {
+        assert!(help.contains(a), "trace.sh --help does not list {a}");
+    }
+}
+
+#[test]
+fn every_header_names_its_usage_and_the_bracket() {
+    for a in ANALYSES {
+        let bt = header(&root().join(format!("scripts/bpftrace/{a}.bt")));
+        let d = header(&root().join(format!("scripts/dtrace/{a}.d")));
+        for (h, usage) in [
+            (&bt, format!("bpftrace scripts/bpftrace/{a}.bt -c '")),
+            (&d, format!("dtrace -s scripts/dtrace/{a}.d -c '")),
+        ] {
+            assert!(h.contains(&usage), "{a}: header lacks {usage:?}");
+            assert!(h.contains(&format!("scripts/trace.sh {a} -- ")), "{a}: header lacks the trace.sh usage");
+            assert!(h.contains("Caveats:"), "{a}: header lacks caveats");
+            assert!(h.contains("global"), "{a}: header does not explain the global bracket");
+        }
+        assert!(bt.contains("Example (this machine"), "{a}.bt: header lacks a real example");
+        assert!(!bt.contains("PLACEHOLDER"), "{a}.bt: example not filled in");
+        assert!(d.contains("__sys_clock_gettime"), "{a}.d: FreeBSD's raw clock_gettime note");
+        // Both match the benchmark by name.
+        let bt_text = fs::read_to_string(root().join(format!("scripts/bpftrace/{a}.bt"))).unwrap();
+        let d_text = fs::read_to_string(root().join(format!("scripts/dtrace/{a}.d"))).unwrap();
+        assert!(bt_text.contains("comm == \"ipc-static\""), "{a}.bt: match by comm");
+        assert!(d_text.contains("execname == \"ipc-static\""), "{a}.d: match by execname");
+        assert!(bt_text.contains("sys_exit_clock_gettime") && bt_text.contains("sys_enter_clock_gettime"), "{a}.bt bracket");
+        assert!(d_text.contains("syscall::clock_gettime:return") && d_text.contains("syscall::clock_gettime:entry"), "{a}.d bracket");
+        assert!(!d_text.contains("self->phase") && !d_text.contains("self->ipc_loop"), "{a}.d: thread-local bracket");
+    }
+}
+
+// ---------------------------------------------------------------- trace.sh
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ipc-static-tracing-{tag}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A copy of scripts/ that anyone may read (the checkout may not be).
+fn public_scripts(tag: &str) -> PathBuf {
+    let dir = temp_dir(tag);
+    let status = Command::new("cp").arg("-R").arg(root().join("scripts")).arg(&dir).status().unwrap();
+    assert!(status.success());
+    let status = Command::new("chmod").args(["-R", "a+rX"]).arg(&dir).status().unwrap();
+    assert!(status.success());
+    dir
+}
+
+fn which(tool: &str) -> Option<PathBuf> {
+    let out = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().ok()?;
+    out.status.success().then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+#[test]
+fn trace_sh_rejects_an_unknown_analysis_with_the_list() {
+    let out = Command::new(trace_sh()).args(["loop-nothing", "--", "-B", "-q", "2thread"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("trace.sh loop-nothing: exit {:?}: {}", out.status.code(), stderr.trim());
+    assert_eq!(out.status.code(), Some(64), "{stderr}");
+    assert!(stderr.contains("unknown analysis: loop-nothing"), "{stderr}");
+    for a in ANALYSES {
+        assert!(stderr.contains(a), "the error lists {a}: {stderr}");
+    }
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    // No analysis at all: the usage, 64.
+    let out = Command::new(trace_sh()).output().unwrap();
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("usage:"));
+    // No benchmark arguments, or one the tracer's -c cannot carry: 64.
+    let out = Command::new(trace_sh()).arg("loop-returns").output().unwrap();
+    assert_eq!(out.status.code(), Some(64), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(trace_sh()).args(["loop-returns", "--", "-B", "2thread; rm -rf /"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(64), "{}", String::from_utf8_lossy(&out.stderr));
+    // --help: the usage on stdout, 0.
+    let out = Command::new(trace_sh()).arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("usage: trace.sh <analysis>"));
+}
+
+#[test]
+fn trace_sh_says_when_the_tracer_is_missing() {
+    // A PATH with the shell and the few tools trace.sh needs, but no tracer.
+    let dir = temp_dir("no-tracer");
+    let bin = dir.join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    for tool in ["sh", "uname", "id"] {
+        let path = which(tool).unwrap_or_else(|| panic!("{tool} not found"));
+        std::os::unix::fs::symlink(&path, bin.join(tool)).unwrap();
+    }
+    let out = Command::new("/bin/sh")
+        .arg(trace_sh())
+        .args(["loop-returns", "--", "-B", "-q", "2thread"])
+        .env("PATH", &bin)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("trace.sh without a tracer in PATH: exit {:?}: {}", out.status.code(), stderr.trim());
+    assert_eq!(out.status.code(), Some(69), "{stderr}");
+    assert!(stderr.contains("not found in PATH"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn trace_sh_says_when_it_is_not_root() {
+    if !have("bpftrace") {
+        assert!(std::env::var_os("CI").is_none(), "bpftrace missing in CI (make test installs it)");
+        eprintln!("SKIP trace_sh_says_when_it_is_not_root: bpftrace is not installed (the tracer check comes first)");
+        return;
+    }
+    let dir = public_scripts("not-root");
+    let script = dir.join("scripts/trace.sh");
+    let out = if is_root() {
+        let Some(setpriv) = which("setpriv") else {
+            assert!(std::env::var_os("CI").is_none(), "setpriv (util-linux) missing in CI");
+            eprintln!("SKIP trace_sh_says_when_it_is_not_root: no setpriv to drop root");
+            return;
+        };
+        Command::new(setpriv)
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh"])
+            .arg(&script)
+            .args(["loop-returns", "--", "-B", "-q", "2thread"])
+            .output()
+            .unwrap()
+    } else {
+        Command::new("/bin/sh").arg(&script).args(["loop-returns", "--", "-B", "-q", "2thread"]).output().unwrap()
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("trace.sh as uid 65534: exit {:?}: {}", out.status.code(), stderr.trim());
+    assert_eq!(out.status.code(), Some(77), "{stderr}");
+    assert!(stderr.contains("needs root"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn trace_sh_writes_to_a_file_and_finds_the_binary_next_to_scripts() {
+    if !can_trace("trace_sh_writes_to_a_file_and_finds_the_binary_next_to_scripts") {
+        return;
+    }
+    let _guard = TRACE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _ = binary(); // must exist: trace.sh finds it without IPC_STATIC
+    let dir = temp_dir("output");
+    let file = dir.join("returns.txt");
+    // From another directory, without IPC_STATIC: ../ipc-static next to scripts/.
+    let out = Command::new("timeout")
+        .arg("300")
+        .arg(trace_sh())
+        .arg("loop-returns")
+        .arg("-o")
+        .arg(&file)
+        .args(["--", "-B", "-q", "-t", "1048576", "-b", "65536", "2proc"])
+        .env_remove("IPC_STATIC")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(out.stdout.is_empty(), "the analysis goes to the file, not stdout");
+    let text = fs::read_to_string(&file).unwrap();
+    eprintln!("trace.sh -o: {} bytes, read bytes {}", text.len(), value(&text, "read bytes:"));
+    assert_brackets(&text, 1);
+    assert_eq!(value(&text, "read bytes:"), TOTAL);
+    assert_eq!(value(&text, "write bytes:"), TOTAL);
+    // A missing benchmark is a clear error (66), named.
+    let out = Command::new(trace_sh())
+        .args(["loop-returns", "--", "-B", "-q", "2thread"])
+        .env("IPC_STATIC", dir.join("no-such-ipc-static"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(66), "{stderr}");
+    assert!(stderr.contains("no-such-ipc-static"), "{stderr}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// The benchmark itself still runs untraced with the same arguments the
+/// tracing tests use (so a failure above is the tracing's, not the binary's).
+#[test]
+fn the_traced_arguments_run_untraced() {
+    for mode in ["1thread", "2thread", "2proc"] {
+        let r = run(&["-B", "-q", "-t", "1048576", "-b", "65536", mode]);
+        assert_eq!(r.code, Some(0), "{mode}: {}", r.stderr);
+        assert!(r.stdout.is_empty(), "-q prints nothing");
+    }
+}
