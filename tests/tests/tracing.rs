@@ -517,7 +517,9 @@ fn every_header_names_its_usage_and_the_bracket() {
         assert!(d_text.contains("execname == \"ipc-static\""), "{a}.d: match by execname");
         assert!(bt_text.contains("sys_exit_clock_gettime") && bt_text.contains("sys_enter_clock_gettime"), "{a}.bt bracket");
         assert!(d_text.contains("syscall::clock_gettime:return") && d_text.contains("syscall::clock_gettime:entry"), "{a}.d bracket");
-        assert!(!d_text.contains("self->phase") && !d_text.contains("self->ipc_loop"), "{a}.d: thread-local bracket");
+        let d_code = &d_text[d_text.find("*/").unwrap()..];
+        assert!(d_code.contains("\nint phase;"), "{a}.d: the bracket is a global");
+        assert!(!d_code.contains("self->phase") && !d_code.contains("self->ipc_loop"), "{a}.d: thread-local bracket");
     }
 }
 
