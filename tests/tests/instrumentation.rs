@@ -213,7 +213,7 @@ fn two_hundred_iterations_leak_no_descriptors_mappings_or_children() {
     }
     for (ipc, mode) in [("pipe", "2proc"), ("local", "2thread"), ("tcp", "1thread")] {
         let out = Command::new("strace")
-            .args(["-f", "-qq", "-o", "/dev/stdout", "-e", "trace=pipe2,socketpair,socket,accept4,accept,perf_event_open,close,mmap,munmap,clone,clone3,wait4,clock_gettime,brk"])
+            .args(["-f", "-qq", "-o", "/dev/stdout", "-e", "trace=pipe2,socketpair,socket,accept4,accept,perf_event_open,close,mmap,munmap,clone,clone3,wait4,clock_gettime,brk,exit_group"])
             .arg(binary())
             .args(["-B", "-j", "-g", "-P", "sw", "-n", "200", "-i", ipc, "-p", "0", "-t", "16k", "-b", "16k", mode])
             .output()
@@ -222,10 +222,14 @@ fn two_hundred_iterations_leak_no_descriptors_mappings_or_children() {
         let full = String::from_utf8_lossy(&out.stdout);
         // A 2proc child closes its inherited copy of the reader: that is not
         // the parent's descriptor, so count only the parent and its threads.
+        // Child processes are the pids, other than the first, that end with
+        // exit_group (the 2thread sender thread ends with exit).
+        let main_pid = full.split_whitespace().next().unwrap_or("").to_string();
         let children: Vec<String> = full
             .lines()
-            .filter(|l| l.contains("clone(") && l.contains("flags=SIGCHLD"))
-            .filter_map(|l| l.rsplit("= ").next().map(|pid| pid.trim().to_string()))
+            .filter(|l| l.contains("exit_group("))
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .filter(|pid| *pid != main_pid)
             .collect();
         let log: String = full
             .lines()
