@@ -1853,7 +1853,14 @@ fn parser_property_random_argument_vectors() {
     let (mut invalid, mut ran_valid, mut traced_valid, mut skipped_valid, mut help, mut empty) = (0, 0, 0, 0, 0, 0);
     let started = Instant::now();
     let mut failures = Vec::new();
+    // PARSER_SECONDS bounds the time (scripts/fuzz.sh's fallback).
+    let budget = std::env::var("PARSER_SECONDS").ok().and_then(|v| v.parse().ok()).map(Duration::from_secs);
+    let mut run_cases = 0;
     for case in 0..cases {
+        if budget.is_some_and(|b| started.elapsed() > b) {
+            break;
+        }
+        run_cases += 1;
         let args = random_argv(&mut rng);
         let expected = model(&args);
         let os_args: Vec<&OsStr> = args.iter().map(|a| OsStr::from_bytes(a)).collect();
@@ -1964,7 +1971,7 @@ fn parser_property_random_argument_vectors() {
         }
     }
     eprintln!(
-        "parser property: {cases} random argument vectors (seed {seed}, PARSER_SEED to replay) in {:?}: \
+        "parser property: {run_cases} random argument vectors (seed {seed}, PARSER_SEED to replay) in {:?}: \
          {invalid} invalid (exit 64, one line + usage), {ran_valid} valid and run (exit 0), {traced_valid} valid \
          and started under strace, {skipped_valid} valid not run (no strace), {help} -h, {empty} empty",
         started.elapsed()
