@@ -1200,27 +1200,25 @@ fn parent_killed_mid_run_leaves_no_child() {
 
 #[test]
 fn sigstop_and_sigcont_mid_run_complete_correctly() {
-    const TOTAL: u64 = 1 << 20;
+    const TOTAL: u64 = 2 << 20;
     let mut stopped_mid_run = 0;
     let mut runs = 0;
     for mode in MODES {
         for ipc in IPCS {
             let tag = new_tag();
-            // 16-byte buffers: system-call bound, a fraction of a second.
-            let mut args = vec!["-B", "-v", "-b", "16", "-t", "1m", "-i", ipc];
+            // 4-byte buffers: system-call bound, 0.1 to 3 seconds.
+            let mut args = vec!["-B", "-v", "-b", "4", "-t", "2m", "-i", ipc];
             if ipc == "tcp" {
                 args.extend(["-p", "0"]);
             }
             args.push(mode);
             let child = spawn_tagged(&args, &tag);
             let pid = child.id();
-            thread::sleep(Duration::from_millis(50));
             let mut pids = vec![pid];
             if mode == "2proc" {
-                if let Ok(c) = fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")) {
-                    pids.extend(c.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
-                }
+                pids.push(child_of(pid));
             }
+            thread::sleep(Duration::from_millis(20));
             let alive = Command::new("kill").arg("-STOP").args(pids.iter().map(|p| p.to_string())).status().unwrap().success();
             thread::sleep(Duration::from_millis(150));
             if alive && proc_stat(pid).is_some_and(|p| p.state == 'T') {
