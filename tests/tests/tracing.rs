@@ -42,6 +42,7 @@ fn can_trace(test: &str) -> bool {
         missing.push("bpftrace is not installed");
     }
     if missing.is_empty() {
+        ensure_tracefs();
         return true;
     }
     let why = missing.join(", ");
@@ -51,6 +52,22 @@ fn can_trace(test: &str) -> bool {
     );
     eprintln!("SKIP {test}: {why}");
     false
+}
+
+/// bpftrace's tracepoints need tracefs; mount it when it is not (as
+/// scripts/trace.sh does), so that the scripts also run without the wrapper.
+fn ensure_tracefs() {
+    if Path::new("/sys/kernel/tracing/events/syscalls").exists()
+        || Path::new("/sys/kernel/debug/tracing/events/syscalls").exists()
+    {
+        return;
+    }
+    let status = Command::new("mount").args(["-t", "tracefs", "nodev", "/sys/kernel/tracing"]).status();
+    eprintln!("mounted tracefs on /sys/kernel/tracing: {status:?}");
+    assert!(
+        Path::new("/sys/kernel/tracing/events/syscalls").exists(),
+        "tracefs is not mounted and could not be mounted on /sys/kernel/tracing"
+    );
 }
 
 fn trace_sh() -> PathBuf {
@@ -386,7 +403,9 @@ fn whole_program_lists_execve_first_and_exit_group_last() {
         assert!(out.contains("last syscall: exit_group"), "{mode}\n{out}");
         assert_eq!(names.first().copied(), Some("execve"), "{mode}\n{out}");
         assert_eq!(names.last().copied(), Some("exit_group"), "{mode}\n{out}");
-        assert_eq!(names.len() as u64, n, "{mode}: one entry line per system call\n{out}");
+        // The summary's counter is a racy global (see the script's caveats).
+        let lines = names.len() as u64;
+        assert!(lines >= n && lines - n <= 2, "{mode}: {lines} entry lines for {n} system calls\n{out}");
         assert_eq!(names.iter().filter(|&&n| n == "clock_gettime").count(), 2, "{mode}\n{out}");
     }
 }
@@ -397,11 +416,6 @@ fn scripts_run_directly_with_bpftrace_as_their_headers_say() {
         return;
     }
     let _guard = TRACE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    // tracefs must be mounted for bpftrace's tracepoints; trace.sh does that,
-    // so run it once first (it is cheap when already mounted).
-    let _ = Command::new(trace_sh()).args(["loop-returns", "--", "-B", "-q", "-t", "65536", "-b", "65536", "1thread"])
-        .env("IPC_STATIC", binary())
-        .output();
     let command = format!("{} -B -q -t 1048576 -b 65536 -i local 2thread", binary().display());
     let out = Command::new("timeout")
         .arg("300")
