@@ -149,7 +149,7 @@ one() {
         fi
         # A wrapper that refuses to trace at all (usage, no tracer, not root)
         # will refuse every time: stop at once.
-        if [ "$kind" = traced ] && [ "$k" = 1 ] && { [ "$rc" = 64 ] || [ "$rc" = 69 ] || [ "$rc" = 77 ]; }; then
+        if [ "$kind" = traced ] && [ "$k" = 1 ] && { [ "$rc" = 64 ] || [ "$rc" = 66 ] || [ "$rc" = 69 ] || [ "$rc" = 77 ]; }; then
             printf '%s: %s cannot trace here; stopping\n' "$prog" "$tracer" >&2
             exit 1
         fi
