@@ -132,13 +132,18 @@ one() {
     wait "$cpid" || rc=$?
     cpid=
     bw=$(bandwidth "$out")
+    # trace.sh may put the benchmark's own output into the analysis file
+    if [ -z "$bw" ] && [ "$kind" = traced ] && [ -f "$outdir/traces/trace-$k.txt" ]; then
+        bw=$(bandwidth "$outdir/traces/trace-$k.txt")
+    fi
     if [ "$rc" = 0 ] && [ -n "$bw" ]; then
         printf '%s,%s,%s,ok,\n' "$k" "$kind" "$bw" >>"$csv"
         [ -s "$errf" ] || rm -f -- "$errf"
         printf '[%d/%d] %-8s %s KBytes/sec\n' "$k" "$runs" "$kind" "$bw" >&2
     else
         if [ "$rc" = 124 ]; then err="timed out after ${run_timeout}s"
-        else err=$(grep -m 1 -v '^[[:space:]]*$' "$errf" || true); err="exit $rc: ${err:-no bandwidth line}"; fi
+        elif [ "$rc" = 0 ]; then err="exit 0 but no bandwidth line in its output"
+        else err=$(grep -m 1 -v '^[[:space:]]*$' "$errf" || true); err="exit $rc: ${err:-no message}"; fi
         err=$(printf '%s' "$err" | tr '\r\n' '  ')
         printf '%s,%s,,failed,"%s"\n' "$k" "$kind" "${err//\"/\"\"}" >>"$csv"
         printf '[%d/%d] %-8s FAILED: %s\n' "$k" "$runs" "$kind" "$err" >&2
