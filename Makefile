@@ -17,8 +17,10 @@ STATIC_TARGET := $(shell $(TOP)/scripts/static-target.sh)
 else
 STATIC_TARGET := $(HOST)
 endif
+# (The musl target's flags are in .cargo/config.toml; RUSTFLAGS would
+# override them, so it is only set for the gnu fallback.)
 ifeq ($(findstring musl,$(STATIC_TARGET)),)
-STATIC_FLAGS := -C target-feature=+crt-static
+STATIC_ENV := RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static"
 endif
 
 .PHONY: all ipc-static ipc-dynamic test unit-tests integration-tests freebsd-check deps \
@@ -27,7 +29,7 @@ endif
 all: ipc-static ipc-dynamic
 
 ipc-static:
-	cd $(TOP) && RUSTFLAGS="$(STATIC_FLAGS)" $(CARGO) build --release --target $(STATIC_TARGET)
+	cd $(TOP) && $(STATIC_ENV) $(CARGO) build --release --target $(STATIC_TARGET)
 	strip -o $(TOP)/ipc-static.tmp $(TOP)/target/$(STATIC_TARGET)/release/ipc-static
 	mv $(TOP)/ipc-static.tmp $(TOP)/ipc-static
 
@@ -46,7 +48,7 @@ unit-tests:
 	cd $(TOP) && $(CARGO) test -p ipc-static --bins
 
 integration-tests: all
-	cd $(TOP) && $(CARGO) test -p ipc-static-tests -- --test-threads=2
+	cd $(TOP) && $(CARGO) test -p ipc-static-tests --no-fail-fast -- --test-threads=2
 
 freebsd-check:
 	@if rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-freebsd; then \
@@ -55,6 +57,37 @@ freebsd-check:
 		echo "*** WARNING: the x86_64-unknown-freebsd target could not be installed:"; \
 		echo "*** SKIPPING cargo check --target x86_64-unknown-freebsd"; \
 	fi
+
+# Experiments (scripts/sweep.sh, plot.sh, bench.sh): see docs/experiments.md.
+SWEEP_STAMP := $(shell date +%Y%m%d-%H%M%S)
+SWEEP_DIR ?= $(TOP)/results/sweep-$(SWEEP_STAMP)
+SWEEP_FULL_DIR ?= $(TOP)/results/lab2-$(SWEEP_STAMP)
+
+# A short default sweep: bare, 3 trials, Lab 2's configs (a minute or so).
+sweep: all
+	$(TOP)/scripts/sweep.sh -o "$(SWEEP_DIR)" -B -n 3 -b 32..16m -i pipe,local,local-s -m 2thread
+	$(TOP)/scripts/plot.sh "$(SWEEP_DIR)"
+	@echo "sweep results: $(SWEEP_DIR)/results.csv"
+	@echo "plot: $(SWEEP_DIR)/bandwidth.svg and .png; summary: $(SWEEP_DIR)/summary.txt"
+
+# The full Lab 2 grid: quiescing on, 5 trials, 32 B to 16 MiB.
+sweep-full: all
+	$(TOP)/scripts/sweep.sh -o "$(SWEEP_FULL_DIR)"
+	$(TOP)/scripts/plot.sh "$(SWEEP_FULL_DIR)"
+	@echo "sweep results: $(SWEEP_FULL_DIR)/results.csv"
+	@echo "plot: $(SWEEP_FULL_DIR)/bandwidth.svg and .png; summary: $(SWEEP_FULL_DIR)/summary.txt"
+
+# The binary's own performance report; QUICK=1 for a short one.
+bench: all
+	$(TOP)/scripts/bench.sh $(if $(QUICK),--quick)
+
+# The full reliability suite (make test runs its quick form).
+reliability: all
+	cd $(TOP) && RELIABILITY_FULL=1 $(CARGO) test -p ipc-static-tests --test reliability -- --nocapture
+
+# cargo-fuzz on the argument parser for FUZZ_SECONDS (default 60).
+fuzz: all
+	$(TOP)/scripts/fuzz.sh $(FUZZ_SECONDS)
 
 clean:
 	cd $(TOP) && $(CARGO) clean

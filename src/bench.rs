@@ -283,14 +283,16 @@ fn two_threads(
             let received = receive(&reader, receive_buffer, total);
             match received {
                 // The sender may be blocked writing to an object nobody will
-                // read again: ending the process is the one way to stop it
-                // that needs no SIGPIPE handling. (End of file means the
-                // sender has already stopped, and its error is the cause.)
+                // read again: ending the process stops it at once.
                 Err(e) if !e.is_peer_gone() => {
                     crate::report(&e);
                     sys::exit(e.exit_code)
                 }
-                _ => release(reader, leave_to_exit),
+                // End of file before the total: close the reader now, so a
+                // sender still writing gets EPIPE (SIGPIPE is ignored in
+                // 2thread) instead of blocking forever, then join it.
+                Err(_) => drop(reader),
+                Ok(_) => release(reader, leave_to_exit),
             }
             received
         },
@@ -298,12 +300,22 @@ fn two_threads(
     .map_err(|e| Error::os("pthread_create", e))?;
     match (sent, received) {
         (Ok(start), Ok(finish)) => Ok((start, finish)),
-        // The receiver's own failure is the cause, unless it only saw the
-        // sender go away.
-        (Err(send_error), Err(receive_error)) if receive_error.is_peer_gone() => Err(send_error),
+        // Both failed. The sender's failure caused the end of file unless it
+        // is only the echo (EPIPE, reset) of the reader closing early, which
+        // shows as bytes sent that never arrived.
+        (Err(send_error), Err(receive_error))
+            if !send_error.is_peer_gone() || moved(&send_error) <= moved(&receive_error) =>
+        {
+            Err(send_error)
+        }
         (_, Err(receive_error)) => Err(receive_error),
         (Err(send_error), Ok(_)) => Err(send_error),
     }
+}
+
+/// Bytes moved before a loop failure.
+fn moved(e: &Error) -> u64 {
+    e.progress.map_or(0, |(moved, _)| moved)
 }
 
 /// A sender child process and a receiving parent. The child's start stamp
@@ -338,8 +350,9 @@ fn two_processes(
                     }
                     0
                 }
-                // The parent is gone or failed; it reports for both.
-                Err(e) if e.is_peer_gone() => e.exit_code,
+                // If the parent is gone or failed, SIGPIPE has usually ended
+                // this child already; any error that still arrives here is
+                // reported, so that the failing call is named.
                 Err(e) => {
                     crate::report(&e);
                     e.exit_code
@@ -352,32 +365,40 @@ fn two_processes(
             // child dies.
             drop(writer);
             let received = receive(&reader, receive_buffer, total);
-            release(reader, leave_to_exit);
+            match received {
+                Ok(_) => release(reader, leave_to_exit),
+                // Closed now, so that a child still writing gets SIGPIPE
+                // instead of blocking while this process waits for it.
+                Err(_) => drop(reader),
+            }
             let status = wait_for(child)?;
-            let progress = match received {
-                Err(e) => e.progress.map_or(0, |(moved, _)| moved),
+            let progress = match &received {
+                Err(e) => moved(e),
                 Ok(_) => total,
             };
-            let child_failure = if let Some(signal) = status.terminating_signal() {
-                Some(Error::io("sender process", Cause::KilledBySignal(signal), progress, total))
-            } else {
-                match status.exit_status() {
-                    Some(0) => None,
-                    Some(code) => Some(Error::io("sender process", Cause::ExitStatus(code), progress, total)),
-                    None => Some(Error::io("sender process", Cause::ExitStatus(-1), progress, total)),
-                }
-            };
-            match (received, child_failure) {
-                (Ok(finish), None) => {
+            let child_error = |cause| Error::io("sender process", cause, progress, total);
+            match (received, status.terminating_signal(), status.exit_status()) {
+                (Ok(finish), None, Some(0)) => {
                     let page = shared.bytes();
                     let sec = i64::from_ne_bytes(page[..8].try_into().unwrap_or([0; 8]));
                     let nsec = i64::from_ne_bytes(page[8..16].try_into().unwrap_or([0; 8]));
                     release(shared, leave_to_exit);
                     Ok((Stamp { sec, nsec }, finish))
                 }
-                (Err(e), Some(failure)) if e.is_peer_gone() => Err(failure),
-                (Err(e), _) => Err(e),
-                (Ok(_), Some(failure)) => Err(failure),
+                // Killed from outside (SIGPIPE is only the echo of this
+                // process closing its reader): that is the cause.
+                (_, Some(signal), _) if signal != libc::SIGPIPE => Err(child_error(Cause::KilledBySignal(signal))),
+                // The child has named its own failure; this side says what
+                // it saw, with the child's exit code (71 for a set-up error).
+                (Err(mut e), _, Some(code)) if code != 0 => {
+                    if (crate::EX_USAGE..=crate::EX_CONFIG).contains(&code) {
+                        e.exit_code = code;
+                    }
+                    Err(e)
+                }
+                (Err(e), _, _) => Err(e),
+                (Ok(_), Some(signal), _) => Err(child_error(Cause::KilledBySignal(signal))),
+                (Ok(_), None, code) => Err(child_error(Cause::ExitStatus(code.unwrap_or(-1)))),
             }
         }
     }

@@ -29,6 +29,7 @@ pub const EX_UNAVAILABLE: i32 = 69;
 pub const EX_SOFTWARE: i32 = 70;
 pub const EX_OSERR: i32 = 71;
 pub const EX_IOERR: i32 = 74;
+pub const EX_CONFIG: i32 = 78;
 
 /// The whole program, after the C start-up: returns the exit status.
 pub fn run(args: sys::Args) -> i32 {
@@ -70,6 +71,12 @@ pub fn run(args: sys::Args) -> i32 {
         err.put(b"ipc-static: -P: performance counters are not supported on this OS yet\n");
         let _ = err.flush();
         return EX_UNAVAILABLE;
+    }
+    if config.mode == args::Mode::TwoThread {
+        // A sender thread whose reader closed must get EPIPE and say so, not
+        // kill the whole process silently. (A 2proc child killed by SIGPIPE
+        // is accounted for by its parent; 1thread holds both ends.)
+        sys::ignore_sigpipe();
     }
     if let Some(affinity) = config.affinity {
         // Pins this thread, and so the sender too unless it has its own CPU.

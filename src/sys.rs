@@ -417,6 +417,13 @@ pub fn perf_event_enable(fd: BorrowedFd<'_>, enable: bool) -> Result<()> {
     Ok(())
 }
 
+/// Ignores SIGPIPE (signal(3)), so that a write whose reader is gone fails
+/// with EPIPE, which is reported, instead of ending the process silently.
+pub fn ignore_sigpipe() {
+    // SAFETY: installing SIG_IGN runs no code of ours in a signal handler.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+}
+
 /// The C library's text for an errno (strerror(3)).
 pub fn errno_text(errno: Errno) -> &'static [u8] {
     // SAFETY: strerror returns a NUL-terminated string; musl's and FreeBSD's

@@ -491,21 +491,7 @@ struct Fault {
     specs: Vec<String>,
     args: Vec<String>,
     expect: Expect,
-    /// Known to fail today: the bug report's summary. Such faults are run by
-    /// the ignored test `known_bugs_in_fault_handling`, not by the matrix.
-    bug: Option<&'static str>,
 }
-
-const BUG_EARLY_EOF: &str =
-    "2thread/2proc: a read returning 0 (end of file) before the total is not reported as such: \
-     2thread pipe/local dies of SIGPIPE (exit 141, no message), 2thread tcp blames write ECONNRESET, \
-     2proc blames the sender (killed by signal 13)";
-const BUG_QUIET_RECEIVER_FAILURE: &str =
-    "-q with 2thread/2proc: after the receiver fails (read error or early end of file) the reader \
-     is left open for exit, so the sender blocks on a full pipe/socket forever (2proc: parent stuck in wait4)";
-const BUG_CHILD_EPIPE_SILENT: &str =
-    "2proc: the child's write failing with EPIPE/ECONNRESET is treated as an echo and not reported; \
-     the only message is `sender process: exited with status 74`, which names no call";
 
 const SMALL_TOTAL: u64 = 65536;
 
@@ -527,7 +513,6 @@ fn fault(label: String, follow: bool, specs: &[&str], args: Vec<String>, code: i
         specs: strings(specs),
         args,
         expect: Expect { code, names: strings(names), progress_of: None },
-        bug: None,
     }
 }
 
@@ -622,7 +607,7 @@ fn fault_matrix() -> Vec<Fault> {
             // The two stamps. strace counts calls per thread: with -f the
             // first call of every thread is hit; without -f only the main
             // thread's (the receiver's, whose first call is the finish).
-            let start_code = if mode == "2proc" { 74 } else { 71 };
+            let start_code = 71;
             faults.push(fault(at("start clock_gettime EINVAL"), true, &["clock_gettime:error=EINVAL:when=1"], args.clone(), start_code, &["clock_gettime: "]));
             let (follow, when) = if mode == "1thread" { (true, 2) } else { (false, 1) };
             faults.push(fault(
@@ -637,28 +622,22 @@ fn fault_matrix() -> Vec<Fault> {
             faults.push(loop_fault(at("3rd read EIO"), true, &["read:error=EIO:when=3"], args.clone(), &["read: "]));
             faults.push(loop_fault(at("3rd write EIO"), true, &["write:error=EIO:when=3"], args.clone(), &["write: "]));
             for errno in ["EPIPE", "ECONNRESET"] {
-                let mut f = loop_fault(
+                let f = loop_fault(
                     at(&format!("3rd write {errno}")),
                     true,
                     &[&format!("write:error={errno}:when=3")],
                     args.clone(),
                     &["write: "],
                 );
-                if mode == "2proc" {
-                    f.bug = Some(BUG_CHILD_EPIPE_SILENT);
-                }
                 faults.push(f);
             }
-            let mut eof = loop_fault(
+            let eof = loop_fault(
                 at("3rd read returns 0 (early end of file)"),
                 true,
                 &["read:retval=0:when=3"],
                 args.clone(),
                 &["read: connection closed"],
             );
-            if mode != "1thread" {
-                eof.bug = Some(BUG_EARLY_EOF);
-            }
             faults.push(eof);
             if mode != "1thread" {
                 // -q leaves the IPC objects to exit: the receiver's failure
@@ -674,12 +653,6 @@ fn fault_matrix() -> Vec<Fault> {
                 ] {
                     let mut f = fault(at(what), true, &[spec], quiet.clone(), 74, &[name]);
                     f.expect.progress_of = Some(4 << 20);
-                    // Seen to hang: 2proc after any receiver failure, 2thread
-                    // after an early end of file (2thread's read error
-                    // exits the process at once and passes).
-                    if mode == "2proc" || spec.contains("retval=0") {
-                        f.bug = Some(BUG_QUIET_RECEIVER_FAILURE);
-                    }
                     faults.push(f);
                 }
             }
@@ -739,13 +712,9 @@ fn every_system_call_can_fail_cleanly() {
         return;
     }
     let faults = fault_matrix();
-    let (mut tried, mut injected, mut known) = (0, 0, 0);
+    let (mut tried, mut injected) = (0, 0);
     let mut failures = Vec::new();
     for f in &faults {
-        if f.bug.is_some() {
-            known += 1;
-            continue;
-        }
         let (o, problems) = check_fault(f);
         tried += 1;
         injected += o.injected();
@@ -754,30 +723,10 @@ fn every_system_call_can_fail_cleanly() {
         }
     }
     eprintln!(
-        "fault matrix: {tried} faults tried ({injected} injections), {} failed, {known} known bugs left to \
-         known_bugs_in_fault_handling",
+        "fault matrix: {tried} faults tried ({injected} injections), {} failed",
         failures.len()
     );
     assert!(failures.is_empty(), "{} of {tried} faults mishandled:\n{}", failures.len(), failures.join("\n\n"));
-}
-
-#[test]
-#[ignore = "bug: early EOF in 2thread/2proc is misreported (SIGPIPE exit 141, no message); with -q a receiver failure hangs 2thread/2proc; 2proc child EPIPE names no call"]
-fn known_bugs_in_fault_handling() {
-    if !can_inject() {
-        return;
-    }
-    let mut failures = Vec::new();
-    let mut tried = 0;
-    for f in fault_matrix().iter().filter(|f| f.bug.is_some()) {
-        tried += 1;
-        let (o, problems) = check_fault(f);
-        if !problems.is_empty() {
-            failures.push(format!("{} [{}]: {}\n{}", f.label, f.bug.unwrap(), problems.join("; "), o.show()));
-        }
-    }
-    eprintln!("known bugs: {} of {tried} cases still fail", failures.len());
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 /// The Nth read or write fails, for a sweep of N: the run fails iff strace
