@@ -7,4 +7,11 @@ fn main() {
         // 4 KiB-aligned apart: a smaller binary, same pages at run time.
         println!("cargo:rustc-link-arg-bins=-Wl,-z,noseparate-code");
     }
+    // The gnu fallback linked with +crt-static: static glibc's stdio refers
+    // to the unwinder, which std would otherwise bring.
+    let static_gnu = std::env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("gnu")
+        && std::env::var("CARGO_CFG_TARGET_FEATURE").is_ok_and(|f| f.split(',').any(|f| f == "crt-static"));
+    if static_gnu {
+        println!("cargo:rustc-link-arg-bins=-lgcc_eh");
+    }
 }
