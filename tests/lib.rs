@@ -66,3 +66,14 @@ pub fn have(tool: &str) -> bool {
         .map(|s| s.success())
         .unwrap_or(false)
 }
+
+/// The bandwidth line: `<digits>.<2 digits> KBytes/sec`, a positive figure.
+pub fn is_bandwidth_line(line: &str) -> bool {
+    let Some(number) = line.strip_suffix(" KBytes/sec") else { return false };
+    let Some((whole, fraction)) = number.split_once('.') else { return false };
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.len() == 2
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+        && number.parse::<f64>().is_ok_and(|v| v > 0.0)
+}

@@ -1,19 +1,9 @@
 //! The command line, the output formats and the error table, against the
 //! built ./ipc-static.
 
-use ipc_static_tests::{binary, run, Run};
+use ipc_static_tests::{binary, is_bandwidth_line, run, Run};
 use std::net::TcpListener;
 use std::process::Command;
-
-fn is_bandwidth_line(line: &str) -> bool {
-    let Some(number) = line.strip_suffix(" KBytes/sec") else { return false };
-    let Some((whole, fraction)) = number.split_once('.') else { return false };
-    !whole.is_empty()
-        && whole.bytes().all(|b| b.is_ascii_digit())
-        && fraction.len() == 2
-        && fraction.bytes().all(|b| b.is_ascii_digit())
-        && number.parse::<f64>().map(|v| v > 0.0).unwrap_or(false)
-}
 
 fn assert_usage_error(args: &[&str], message: &str) {
     let r = run(args);

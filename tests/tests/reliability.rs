@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use ipc_static_tests::{binary, have, is_root};
+use ipc_static_tests::{binary, have, is_bandwidth_line, is_root};
 
 const MODES: [&str; 3] = ["1thread", "2thread", "2proc"];
 const IPCS: [&str; 3] = ["pipe", "local", "tcp"];
@@ -424,16 +424,6 @@ fn failure_problems(o: &Outcome, e: &Expect) -> Vec<String> {
         problems.push(format!("processes left behind: {:?}", o.leftovers));
     }
     problems
-}
-
-/// The bandwidth line: `<digits>.<2 digits> KBytes/sec`.
-fn is_bandwidth_line(line: &str) -> bool {
-    let Some(number) = line.strip_suffix(" KBytes/sec") else { return false };
-    let Some((whole, fraction)) = number.split_once('.') else { return false };
-    !whole.is_empty()
-        && whole.bytes().all(|b| b.is_ascii_digit())
-        && fraction.len() == 2
-        && fraction.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Checks a successful `-v` run that moved `total` bytes.
