@@ -15,6 +15,8 @@ use core::ffi::CStr;
 use core::ops::Range;
 
 use crate::output::Sink;
+#[cfg(target_os = "freebsd")]
+use crate::output::SliceSink;
 
 /// Builds the table's two columns, one string per OS: a line per field,
 /// `<name> <kind letter><source letter><argument>\0`. Letters instead of
@@ -372,28 +374,6 @@ fn sysctl_value(buf: &[u8], len: usize, integer: bool) -> Option<Got> {
 }
 
 /// A Sink into a slice; what does not fit is dropped.
-#[cfg(target_os = "freebsd")]
-struct SliceSink<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-#[cfg(target_os = "freebsd")]
-impl<'a> SliceSink<'a> {
-    fn new(buf: &'a mut [u8]) -> SliceSink<'a> {
-        SliceSink { buf, len: 0 }
-    }
-}
-
-#[cfg(target_os = "freebsd")]
-impl Sink for SliceSink<'_> {
-    fn put(&mut self, bytes: &[u8]) {
-        let take = bytes.len().min(self.buf.len() - self.len);
-        self.buf[self.len..self.len + take].copy_from_slice(&bytes[..take]);
-        self.len += take;
-    }
-}
-
 /// `text` before and after the first `at` (all of it and nothing if none).
 fn split(text: &[u8], at: u8) -> (&[u8], &[u8]) {
     match text.iter().position(|&b| b == at) {

@@ -155,6 +155,27 @@ impl Sink for FdWriter<'_> {
     }
 }
 
+/// A fixed buffer that keeps what fits: for text that is made first and
+/// used afterwards (an error message inside JSON, a sysctl value).
+pub struct SliceSink<'a> {
+    buf: &'a mut [u8],
+    pub len: usize,
+}
+
+impl<'a> SliceSink<'a> {
+    pub fn new(buf: &'a mut [u8]) -> SliceSink<'a> {
+        SliceSink { buf, len: 0 }
+    }
+}
+
+impl Sink for SliceSink<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        let take = bytes.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + take].copy_from_slice(&bytes[..take]);
+        self.len += take;
+    }
+}
+
 /// Tests collect output in a Vec.
 #[cfg(test)]
 impl Sink for std::vec::Vec<u8> {

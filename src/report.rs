@@ -13,7 +13,7 @@ use crate::clock;
 use crate::counters;
 use crate::describe;
 use crate::error::Error;
-use crate::output::Sink;
+use crate::output::{SliceSink, Sink};
 
 pub struct Report<'c> {
     config: &'c Config,
@@ -54,26 +54,12 @@ impl<'c> Report<'c> {
         if let Some(e) = failure {
             out.put(b",\n  \"error\": ");
             let mut message = [0u8; 256];
-            let mut text = ArrayText { bytes: &mut message, len: 0 };
+            let mut text = SliceSink::new(&mut message);
             e.render(&mut text);
             let len = text.len;
             out.put_json_str(&message[..len]);
         }
         out.put(b"\n}\n");
-    }
-}
-
-/// A fixed buffer that keeps what fits (for an error message in JSON).
-struct ArrayText<'a> {
-    bytes: &'a mut [u8],
-    len: usize,
-}
-
-impl Sink for ArrayText<'_> {
-    fn put(&mut self, bytes: &[u8]) {
-        let take = bytes.len().min(self.bytes.len() - self.len);
-        self.bytes[self.len..self.len + take].copy_from_slice(&bytes[..take]);
-        self.len += take;
     }
 }
 
