@@ -13,8 +13,10 @@ use crate::args::CounterSet;
 /// Up to four counters per set, as the lab's hwpmc sets had.
 pub const PER_SET: usize = 4;
 
-/// One counter: its name in the output, and the perf type and config.
+/// One counter: its name in the output, and the perf type and config
+/// (only opened on Linux; elsewhere -P is refused before any counter is).
 #[derive(Clone, Copy)]
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub struct Counter {
     pub name: &'static str,
     kind: u32,
