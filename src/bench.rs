@@ -4,6 +4,8 @@
 //! write(2) calls (and poll(2) in 1thread) are made; everything else happens
 //! before or after.
 
+use core::sync::atomic::{AtomicU8, Ordering};
+
 use rustix::event::{PollFd, PollFlags};
 use rustix::fd::OwnedFd;
 use rustix::io::Errno;
@@ -264,6 +266,8 @@ fn two_threads(
 ) -> Result<(Stamp, Stamp), Error> {
     let (total, bare) = (config.total_size, config.bare);
     let Endpoints { reader, writer, .. } = ends;
+    let first_failure = FirstFailure::new();
+    let first_failure = &first_failure;
     let (sent, received) = sys::with_thread(
         stack,
         move || {
@@ -274,7 +278,10 @@ fn two_threads(
             match sent {
                 // After a failure the writer must close now, so that the
                 // receiver sees end of file instead of waiting forever.
-                Err(_) => drop(writer),
+                Err(_) => {
+                    first_failure.record(Side::Sender);
+                    drop(writer)
+                }
                 Ok(_) => release(writer, leave_to_exit),
             }
             sent
@@ -291,7 +298,10 @@ fn two_threads(
                 // End of file before the total: close the reader now, so a
                 // sender still writing gets EPIPE (SIGPIPE is ignored in
                 // 2thread) instead of blocking forever, then join it.
-                Err(_) => drop(reader),
+                Err(_) => {
+                    first_failure.record(Side::Receiver);
+                    drop(reader)
+                }
                 Ok(_) => release(reader, leave_to_exit),
             }
             received
@@ -300,14 +310,14 @@ fn two_threads(
     .map_err(|e| Error::os("pthread_create", e))?;
     match (sent, received) {
         (Ok(start), Ok(finish)) => Ok((start, finish)),
-        // Both failed. The sender's failure caused the end of file unless it
-        // is only the echo (EPIPE, reset) of the reader closing early, which
-        // shows as bytes sent that never arrived.
-        (Err(send_error), Err(receive_error))
-            if !send_error.is_peer_gone() || moved(&send_error) <= moved(&receive_error) =>
-        {
-            Err(send_error)
-        }
+        // Both failed: the side that failed first closed its end and so
+        // caused the other's end of file, EPIPE or reset, which is only an
+        // echo. Byte counts cannot tell them apart (an injected EPIPE and an
+        // early end of file both leave sent == received).
+        (Err(send_error), Err(receive_error)) => match first_failure.side() {
+            Some(Side::Receiver) => Err(receive_error),
+            _ => Err(send_error),
+        },
         (_, Err(receive_error)) => Err(receive_error),
         (Err(send_error), Ok(_)) => Err(send_error),
     }
@@ -316,6 +326,41 @@ fn two_threads(
 /// Bytes moved before a loop failure.
 fn moved(e: &Error) -> u64 {
     e.progress.map_or(0, |(moved, _)| moved)
+}
+
+/// The two sides of a 2thread run.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Side {
+    Sender,
+    Receiver,
+}
+
+/// Which side of a 2thread run failed first. Each side records itself
+/// before closing its end, so the cause always precedes its echo.
+struct FirstFailure(AtomicU8);
+
+impl FirstFailure {
+    const NONE: u8 = 0;
+
+    fn new() -> Self {
+        Self(AtomicU8::new(Self::NONE))
+    }
+
+    fn record(&self, side: Side) {
+        let code = match side {
+            Side::Sender => 1,
+            Side::Receiver => 2,
+        };
+        let _ = self.0.compare_exchange(Self::NONE, code, Ordering::AcqRel, Ordering::Acquire);
+    }
+
+    fn side(&self) -> Option<Side> {
+        match self.0.load(Ordering::Acquire) {
+            1 => Some(Side::Sender),
+            2 => Some(Side::Receiver),
+            _ => None,
+        }
+    }
 }
 
 /// A sender child process and a receiving parent. The child's start stamp

@@ -719,6 +719,57 @@ fn every_system_call_can_fail_cleanly() {
     assert!(failures.is_empty(), "{} of {tried} faults mishandled:\n{}", failures.len(), failures.join("\n\n"));
 }
 
+/// When both sides of a run fail, the one that failed first is named, not
+/// the echo of its closing on the other side: an early end of file makes the
+/// sender's next write fail with EPIPE, and an EPIPE in the sender makes the
+/// receiver see end of file, both with the same bytes moved. A race decides
+/// which failure is reported unless the cause is tracked, so each case runs
+/// repeatedly.
+#[test]
+fn the_first_failure_is_named_not_its_echo() {
+    if !can_inject() {
+        return;
+    }
+    let repeats = if full() { 50 } else { 12 };
+    let (mut runs, mut failures) = (0, Vec::new());
+    for mode in ["2thread", "2proc"] {
+        for ipc in IPCS {
+            let mut args = small(mode, ipc, &[]);
+            args.retain(|a| a != "64k");
+            let at_t = args.iter().position(|a| a == "-t").unwrap();
+            args.insert(at_t + 1, "4m".into());
+            args.insert(0, "-q".into());
+            // Slowing the sender's 3rd write lets the receiver's early end
+            // of file come first with nothing unread: sent == received when
+            // the sender's echo (EPIPE) arrives, the case byte counts get wrong.
+            let cases: [(&str, &[&str], &str); 4] = [
+                ("3rd read returns 0", &["read:retval=0:when=3"], "read: "),
+                (
+                    "3rd read returns 0, sender's 3rd write slowed",
+                    &["read:retval=0:when=3", "write:delay_enter=50000:when=3"],
+                    "read: ",
+                ),
+                ("3rd write EPIPE", &["write:error=EPIPE:when=3"], "write: "),
+                ("3rd write ECONNRESET", &["write:error=ECONNRESET:when=3"], "write: "),
+            ];
+            for (what, specs, name) in cases {
+                let mut f = fault(format!("{mode}/{ipc}: {what}"), true, specs, args.clone(), 74, &[name]);
+                f.expect.progress_of = Some(4 << 20);
+                for round in 0..repeats {
+                    let (o, problems) = check_fault(&f);
+                    runs += 1;
+                    if !problems.is_empty() {
+                        failures.push(format!("{} (round {round}): {}\n{}", f.label, problems.join("; "), o.show()));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("first failure vs its echo: {runs} runs, {} cases failed", failures.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
 /// The Nth read or write fails, for a sweep of N: the run fails iff strace
 /// hit a call, and then it names the call and the bytes moved.
 #[test]
