@@ -339,13 +339,24 @@ fn loop_wakeups_shows_who_wakes_whom_and_where_they_sleep() {
     if !can_trace("loop_wakeups_shows_who_wakes_whom_and_where_they_sleep") {
         return;
     }
-    let t = trace("loop-wakeups", &bench_args("pipe", "2thread", "1048576", "4096"));
+    // Whether either thread blocks inside the loop is up to the scheduler:
+    // on a loaded machine one run can go through without a sleep, so up to
+    // three runs, as in loop-sched.
+    let mut t = trace("loop-wakeups", &bench_args("pipe", "2thread", "1048576", "4096"));
+    for attempt in 1..=3 {
+        if attempt > 1 {
+            t = trace("loop-wakeups", &bench_args("pipe", "2thread", "1048576", "4096"));
+        }
+        let out = &t.stdout;
+        assert_brackets(out, 1);
+        let (wakeups, sleeps) = (value(out, "wakeups:"), value(out, "sleeps:"));
+        eprintln!("loop-wakeups pipe 2thread -b 4096 (attempt {attempt}): {wakeups} wakeups, {sleeps} sleeps");
+        if wakeups > 0 && sleeps > 0 {
+            break;
+        }
+    }
     let out = &t.stdout;
-    assert_brackets(out, 1);
-    let wakeups = value(out, "wakeups:");
-    let sleeps = value(out, "sleeps:");
-    eprintln!("loop-wakeups pipe 2thread -b 4096: {wakeups} wakeups, {sleeps} sleeps");
-    assert!(wakeups > 0 && sleeps > 0, "{out}");
+    assert!(value(out, "wakeups:") > 0 && value(out, "sleeps:") > 0, "no sleep in three runs\n{out}");
     assert!(out.contains("@wakeups[ipc-static, "), "{out}");
     assert!(out.contains("@sleep_stacks["), "{out}");
     assert!(out.contains("pipe_read") || out.contains("pipe_write"), "sleeps in the pipe code\n{out}");
