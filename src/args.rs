@@ -247,7 +247,7 @@ where
     if let Some(extra) = args.next() {
         return Err(error("unexpected argument after the mode", Subject::Argument(extra)));
     }
-    if total_size % buffer_size != 0 {
+    if !total_size.is_multiple_of(buffer_size) {
         return Err(error("", Subject::Sizes(total_size, buffer_size)));
     }
     // Both buffers are mapped at once, so twice the size must fit.

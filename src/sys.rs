@@ -119,7 +119,10 @@ pub fn clock_gettime_syscall() -> Result<Stamp> {
     if rc != 0 {
         return Err(last_errno());
     }
-    Ok(Stamp { sec: ts.tv_sec as i64, nsec: ts.tv_nsec as i64 })
+    // time_t and long are i64 here, but narrower on 32-bit targets.
+    #[allow(clippy::unnecessary_cast)]
+    let stamp = Stamp { sec: ts.tv_sec as i64, nsec: ts.tv_nsec as i64 };
+    Ok(stamp)
 }
 
 #[cfg(target_os = "linux")]

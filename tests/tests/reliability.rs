@@ -442,7 +442,7 @@ fn success_problems(o: &Outcome, total: u64) -> Vec<String> {
     if o.stdout.contains("totalsize: ") && !o.stdout.contains(&format!("totalsize: {total}\n")) {
         problems.push(format!("stdout lacks totalsize: {total}"));
     }
-    if !o.stdout.contains("totalsize: ") && !(o.followed && !o.trace.is_empty()) {
+    if !o.stdout.contains("totalsize: ") && (!o.followed || o.trace.is_empty()) {
         problems.push("nothing shows the total (no -v, no trace)".into());
     }
     if !o.stdout.lines().last().is_some_and(is_bandwidth_line) {
@@ -791,7 +791,7 @@ fn nth_read_or_write_failure_sweep() {
                     }
                     let args = small(mode, ipc, &[]);
                     let spec = format!("{call}:error=EIO:when={n}");
-                    let o = run_traced(true, &[spec.clone()], &[], &args);
+                    let o = run_traced(true, std::slice::from_ref(&spec), &[], &args);
                     runs += 1;
                     let problems = if o.injected() == 0 {
                         missed += 1;
@@ -1683,7 +1683,7 @@ fn model(args: &[Vec<u8>]) -> Model {
     if i < args.len() {
         return Model::Invalid;
     }
-    if c.total % c.buffer != 0 || c.buffer.checked_mul(2).is_none_or(|b| b > usize::MAX as u64) {
+    if !c.total.is_multiple_of(c.buffer) || c.buffer.checked_mul(2).is_none_or(|b| b > usize::MAX as u64) {
         return Model::Invalid;
     }
     Model::Valid(c)
@@ -1714,7 +1714,8 @@ fn random_token(rng: &mut Rng) -> Vec<Vec<u8>> {
         1 => {
             let mut t = b"-".to_vec();
             if rng.chance(50) {
-                t.extend_from_slice(*rng.pick(&[&b"B"[..], b"q", b"Bq"]));
+                let letters: &[u8] = rng.pick::<&[u8]>(&[b"B", b"q", b"Bq"]);
+                t.extend_from_slice(letters);
             }
             t.push(*rng.pick(UNKNOWN_LETTERS));
             vec![t]
@@ -1757,7 +1758,7 @@ fn plausible(rng: &mut Rng) -> Vec<Vec<u8>> {
     let buffer = *rng.pick(buffers);
     let total = buffer * (1 + rng.below(32) as u64);
     let render = |n: u64, rng: &mut Rng| -> Vec<u8> {
-        if n % 1024 == 0 && rng.chance(50) {
+        if n.is_multiple_of(1024) && rng.chance(50) {
             format!("{}k", n / 1024).into_bytes()
         } else {
             n.to_string().into_bytes()
