@@ -10,6 +10,8 @@
 #![cfg_attr(not(test), no_main)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
+// `unsafe` belongs in sys/ only (tests/tests/layout.rs checks the text too).
+#![deny(unsafe_code)]
 
 mod args;
 mod describe;
@@ -19,6 +21,7 @@ mod measure;
 mod output;
 mod report;
 mod run;
+#[allow(unsafe_code)]
 mod sys;
 
 use args::Command;

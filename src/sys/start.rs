@@ -18,6 +18,7 @@ macro_rules! entry_point {
     ($run:path, $internal_error:expr) => {
         #[cfg(not(test))]
         #[no_mangle]
+        #[allow(unsafe_code)]
         extern "C" fn main(argc: core::ffi::c_int, argv: *const *const core::ffi::c_char) -> core::ffi::c_int {
             // SAFETY: argc and argv are what the C start-up passes to main:
             // argv holds argc valid NUL-terminated strings that live as long
