@@ -34,8 +34,12 @@ ipc-static:
 	cd $(TOP) && $(STATIC_ENV) $(CARGO) build --release --target $(STATIC_TARGET)
 	strip -o $(TOP)/ipc-static.tmp $(TOP)/target/$(STATIC_TARGET)/release/ipc-static
 	mv $(TOP)/ipc-static.tmp $(TOP)/ipc-static
-	$(TOP)/scripts/symbols.sh $(TOP)/target/$(STATIC_TARGET)/release/ipc-static >$(TOP)/ipc-static.sym.tmp
-	mv $(TOP)/ipc-static.sym.tmp $(TOP)/ipc-static.sym
+	if $(TOP)/scripts/symbols.sh $(TOP)/target/$(STATIC_TARGET)/release/ipc-static >$(TOP)/ipc-static.sym.tmp; then \
+		mv $(TOP)/ipc-static.sym.tmp $(TOP)/ipc-static.sym; \
+	else \
+		rm -f $(TOP)/ipc-static.sym.tmp $(TOP)/ipc-static.sym; \
+		echo "*** WARNING: no ipc-static.sym: loop-profile will show user frames as addresses"; \
+	fi
 
 ipc-dynamic:
 	cd $(TOP) && $(CARGO) build --release --target $(HOST)

@@ -20,7 +20,8 @@
 # Exit codes: the tracer's own status on a run; 64 usage (unknown analysis,
 # bad option, no benchmark arguments, an argument the tracer's -c cannot
 # carry); 66 benchmark binary missing; 69 tracer missing or tracefs
-# unavailable; 77 not root.
+# unavailable; 73 (loop-profile) its output file or a temporary directory
+# cannot be created; 77 not root.
 
 set -eu
 
@@ -179,6 +180,9 @@ esac
 # tracer's status. Ctrl-C stops the tracer (which prints what it has), not
 # the folding.
 profile() {
+	if [ -n "$out" ]; then
+		(: >"$out") 2>/dev/null || die 73 "cannot write $out"
+	fi
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-profile.XXXXXX") || die 73 "cannot create a temporary directory"
 	trap 'rm -rf "$tmp"' EXIT
 	trap : INT TERM
