@@ -1,7 +1,9 @@
 # ipc-static: `make` builds ./ipc-static (static) and ./ipc-dynamic (the same
 # code, dynamically linked) in this directory; `make test` runs every test.
 # Both are stripped copies; cargo's artifacts under target/ keep their symbol
-# tables, so `nm` can show that no allocator is linked in.
+# tables, so `nm` can show that no allocator is linked in. ./ipc-static.sym is
+# the static build's function table (scripts/symbols.sh), which loop-profile
+# uses to name the user frames of ./ipc-static.
 # Works from anywhere: `make -C ipc` then `ipc/ipc-static ...`.
 
 SHELL := /bin/bash
@@ -20,7 +22,7 @@ endif
 # (The musl target's flags are in .cargo/config.toml; RUSTFLAGS would
 # override them, so it is only set for the gnu fallback.)
 ifeq ($(findstring musl,$(STATIC_TARGET)),)
-STATIC_ENV := RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static"
+STATIC_ENV := RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static -C force-frame-pointers=yes"
 endif
 
 .PHONY: all ipc-static ipc-dynamic test unit-tests integration-tests freebsd-check deps \
@@ -32,6 +34,12 @@ ipc-static:
 	cd $(TOP) && $(STATIC_ENV) $(CARGO) build --release --target $(STATIC_TARGET)
 	strip -o $(TOP)/ipc-static.tmp $(TOP)/target/$(STATIC_TARGET)/release/ipc-static
 	mv $(TOP)/ipc-static.tmp $(TOP)/ipc-static
+	if $(TOP)/scripts/symbols.sh $(TOP)/target/$(STATIC_TARGET)/release/ipc-static >$(TOP)/ipc-static.sym.tmp; then \
+		mv $(TOP)/ipc-static.sym.tmp $(TOP)/ipc-static.sym; \
+	else \
+		rm -f $(TOP)/ipc-static.sym.tmp $(TOP)/ipc-static.sym; \
+		echo "*** WARNING: no ipc-static.sym: loop-profile will show user frames as addresses"; \
+	fi
 
 ipc-dynamic:
 	cd $(TOP) && $(CARGO) build --release --target $(HOST)
@@ -91,4 +99,4 @@ fuzz: all
 
 clean:
 	cd $(TOP) && $(CARGO) clean
-	rm -f $(TOP)/ipc-static $(TOP)/ipc-dynamic
+	rm -f $(TOP)/ipc-static $(TOP)/ipc-dynamic $(TOP)/ipc-static.sym

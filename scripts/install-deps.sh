@@ -1,7 +1,7 @@
 #!/bin/bash
 # Installs what the tests need on a fresh Debian machine, when missing:
-# strace, bpftrace, gnuplot, jq, GNU time (packages), and the musl and
-# FreeBSD Rust targets (rustup). Needs root for the packages; without root
+# strace, bpftrace, gnuplot, jq, GNU time (packages), the musl and
+# FreeBSD Rust targets (rustup), and inferno (cargo install, pinned). Needs root for the packages; without root
 # it only says what is missing.
 set -eu
 need=()
@@ -27,4 +27,16 @@ if command -v rustup >/dev/null 2>&1; then
             rustup target add "$target" >/dev/null 2>&1 || echo "install-deps: could not add $target" >&2
         fi
     done
+fi
+# inferno (the Rust port of FlameGraph) for scripts/flamegraph.sh, pinned;
+# built from crates.io into cargo's bin directory (about 30 s here).
+INFERNO_VERSION=0.12.8
+if command -v cargo >/dev/null 2>&1; then
+    if ! cargo install --list 2>/dev/null | grep -qx "inferno v$INFERNO_VERSION:"; then
+        echo "install-deps: installing inferno $INFERNO_VERSION (cargo install)"
+        cargo install inferno --version "$INFERNO_VERSION" --locked --quiet ||
+            echo "install-deps: could not install inferno $INFERNO_VERSION" >&2
+    fi
+else
+    echo "install-deps: cargo missing: cannot install inferno $INFERNO_VERSION" >&2
 fi

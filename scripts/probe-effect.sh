@@ -20,7 +20,7 @@ set -euo pipefail
 EX_USAGE=64
 EX_UNAVAILABLE=69
 prog=probe-effect.sh
-analyses="loop-returns loop-syscalls loop-latency loop-sched loop-wakeups loop-faults whole-program"
+analyses="loop-returns loop-syscalls loop-latency loop-sched loop-wakeups loop-faults loop-profile whole-program"
 
 usage_text() {
     cat <<EOF
