@@ -65,10 +65,10 @@ def option_words(named, flags, extra_args=(), reserved=""):
             raise TypeError(
                 "unknown parameter %r: give ipc-static's other flags by their letter "
                 "(F=True for -F, x=3 for -x 3) or in extra_args" % key)
-        if key in reserved:
-            raise ValueError("-%s is set by this function itself" % key)
         if value is None or value is False:
             continue
+        if key in reserved:
+            raise ValueError("-%s is set by this function itself" % key)
         if key in letters:
             raise TypeError("%s and %s both give -%s" % (letters[key][0], key, key))
         letters[key] = (key, value)
