@@ -148,9 +148,9 @@ class Sweep(unittest.TestCase):
 
     def test_flags_the_binary_refuses(self):
         with self.assertRaises(IpcStaticError) as cm:
-            sweep("pipe", sizes="4096", totalsize="256k", outdir=self.dir, F=True)
+            sweep("pipe", sizes="4096", totalsize="256k", outdir=self.dir, Z=True)
         self.assertEqual(cm.exception.returncode, 64)
-        self.assertIn("unknown option -- F", cm.exception.message)
+        self.assertIn("unknown option -- Z", cm.exception.message)
         with self.assertRaises(IpcStaticError) as cm:
             sweep("pipe", sizes="4096", totalsize="256k", outdir=self.dir, b=4096)
         self.assertIn("set by sweep.sh itself", cm.exception.message)
