@@ -141,10 +141,9 @@ def trace(analysis, mode="2thread", ipc="pipe", buffersize=None, totalsize=None,
         except FileNotFoundError:
             text = ""
     stderr = "\n".join(line for line in stderr.splitlines() if not _HARMLESS.search(line))
-    failure = first_line(stderr, "ipc-static: ")
-    if failure and not failure.startswith("ipc-static: warning"):
-        usage = re.search(r"^usage: ", stderr, re.MULTILINE) is not None
-        raise TraceError(failure, 64 if usage else None, stderr, argv)
+    failure, status = benchmark_failure(stderr)
+    if failure:
+        raise TraceError(failure, status, stderr, argv)
     if returncode != 0:
         message = first_line(stderr, "ERROR") or first_line(stderr) or "%s failed" % name
         raise TraceError(message, returncode, stderr, argv)
@@ -164,6 +163,19 @@ def trace(analysis, mode="2thread", ipc="pipe", buffersize=None, totalsize=None,
             raise TraceError(str(document["error"]), None, stderr, argv, document)
         samples = samples_table(document, frame, command)
     return Trace(analysis, argv, command, output, stderr, document, samples)
+
+
+def benchmark_failure(stderr):
+    """(message, exit status) of a benchmark that failed under the tracer,
+    from its standard error: its first `ipc-static: ` line that is not a
+    warning, and 64 when it printed its usage (it does so only for a usage
+    error), else None (the tracer does not pass the status on). ("", None)
+    when it did not fail."""
+    for line in stderr.splitlines():
+        if line.startswith("ipc-static: ") and not line.startswith("ipc-static: warning"):
+            usage = re.search(r"^usage: ipc-static", stderr, re.MULTILINE) is not None
+            return line.strip(), 64 if usage else None
+    return "", None
 
 
 def tracer_argv(name, program, script, out_path, command):

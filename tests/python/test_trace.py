@@ -9,7 +9,7 @@ from unittest import mock
 import support
 from support import TOP, needs_binary, needs_pandas, needs_tracing
 from ipc_static import BinaryNotFoundError, Bucket, Trace, TraceError, analyses, trace
-from ipc_static.tracing import tracer_argv
+from ipc_static.tracing import benchmark_failure, tracer_argv
 
 LINUX = support.sys.platform.startswith("linux")
 
@@ -59,6 +59,17 @@ class Checks(unittest.TestCase):
         self.assertEqual(tracer_argv("dtrace", "/usr/sbin/dtrace", "/s/a.d", "/tmp/o", cmd),
                          ["/usr/sbin/dtrace", "-o", "/tmp/o", "-s", "/s/a.d", "-c",
                           "/x/ipc-static -q -B 2thread"])
+
+    def test_benchmark_failure_from_stderr(self):
+        warning = "ipc-static: warning: some -P counters are not supported here (...)\n"
+        self.assertEqual(benchmark_failure(""), ("", None))
+        self.assertEqual(benchmark_failure(warning), ("", None))
+        self.assertEqual(benchmark_failure(warning + "ipc-static: read: connection closed\n"),
+                         ("ipc-static: read: connection closed", None))
+        self.assertEqual(benchmark_failure("ipc-static: unknown option -- Z\nusage: ipc-static [-Bghjqsv]\n"),
+                         ("ipc-static: unknown option -- Z", 64))
+        # bpftrace's own lines are not the benchmark's.
+        self.assertEqual(benchmark_failure("ERROR: something\n"), ("", None))
 
     def test_reserved_flags(self):
         with self.assertRaises(ValueError):
@@ -119,6 +130,12 @@ class Live(unittest.TestCase):
             trace("loop-returns", buffersize=65536, totalsize="256k", affinity=99)
         self.assertTrue(cm.exception.message.startswith("ipc-static: "), cm.exception.message)
         self.assertIsNone(cm.exception.returncode)
+
+    def test_benchmark_warnings_are_not_failures(self):
+        # -P arch warns on stderr where there is no PMU (most VMs), and the run goes on.
+        t = trace("loop-returns", buffersize=65536, totalsize="256k", counters="arch", quiet=False, frame=False)
+        self.assertEqual(len(t.samples), 1)
+        self.assertEqual(t.values["write bytes"], 262144)
 
     def test_words_the_tracer_cannot_carry(self):
         with self.assertRaisesRegex(TraceError, "cannot be passed through"):
