@@ -33,9 +33,10 @@ def sweep(ipc=None, modes=None, sizes=None, totalsize=None, trials=None, *, bare
     columns) or in extra_args, after sweep.sh's `--`.
 
     Raises IpcStaticError with sweep.sh's message and exit status (64 for
-    a bad grid or refused flags, 69 without the binary, 1 when no run
-    succeeded). Runs that failed among others are rows with status
-    "failed" and their error; a warning says how many.
+    a bad grid or refused flags, 1 when no run succeeded), and
+    BinaryNotFoundError when the binary is missing. Runs that failed among
+    others are rows with status "failed" and their error; a warning says
+    how many.
     """
     script = locate.script("sweep.sh")
     if outdir is None:

@@ -31,11 +31,11 @@ class Layout(unittest.TestCase):
             print(l.checkout(), rows[0]["bandwidth"] > 0)
             """, cwd=os.path.join(TOP, "notebooks"))
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertEqual(proc.stdout.split(), [TOP, "True"])
+        self.assertEqual(proc.stdout.split(), [os.path.realpath(TOP), "True"])
 
     def test_lab_layout(self):
         # A directory holding the notebook and the checkout, named ipc.
-        lab = tempfile.mkdtemp(prefix="ipc-static-lab-")
+        lab = os.path.realpath(tempfile.mkdtemp(prefix="ipc-static-lab-"))
         try:
             ipc = os.path.join(lab, "ipc")
             os.mkdir(ipc)
