@@ -26,7 +26,7 @@ STATIC_ENV := RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=stati
 endif
 
 .PHONY: all ipc-static ipc-dynamic test unit-tests integration-tests freebsd-check deps \
-        bench sweep sweep-full reliability fuzz clean
+        bench sweep sweep-full reliability fuzz clean python-tests notebook
 
 all: ipc-static ipc-dynamic
 
@@ -50,7 +50,7 @@ ipc-dynamic:
 deps:
 	$(TOP)/scripts/install-deps.sh
 
-test: deps all unit-tests freebsd-check integration-tests
+test: deps all unit-tests freebsd-check integration-tests python-tests
 
 unit-tests:
 	cd $(TOP) && $(CARGO) test -p ipc-static --bins
@@ -65,6 +65,14 @@ freebsd-check:
 		echo "*** WARNING: the x86_64-unknown-freebsd target could not be installed:"; \
 		echo "*** SKIPPING cargo check --target x86_64-unknown-freebsd"; \
 	fi
+
+# The ipc_static Python module's tests, then notebooks/lab2.ipynb executed;
+# `make notebook` executes it and saves its outputs.
+python-tests: all
+	$(TOP)/scripts/python-tests.sh
+
+notebook: all
+	$(TOP)/scripts/notebook.sh --in-place
 
 # Experiments (scripts/sweep.sh, plot.sh, bench.sh): see docs/experiments.md.
 SWEEP_STAMP := $(shell date +%Y%m%d-%H%M%S)

@@ -10,6 +10,8 @@ command -v bpftrace >/dev/null 2>&1 || need+=(bpftrace)
 command -v gnuplot >/dev/null 2>&1 || need+=(gnuplot-nox)
 command -v jq >/dev/null 2>&1 || need+=(jq)
 [ -x /usr/bin/time ] || need+=(time)
+# python3 with venv, for the notebook's environment (scripts/python-env.sh).
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3 python3-venv)
 if [ "${#need[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "install-deps: installing ${need[*]}"
@@ -40,3 +42,6 @@ if command -v cargo >/dev/null 2>&1; then
 else
     echo "install-deps: cargo missing: cannot install inferno $INFERNO_VERSION" >&2
 fi
+# The notebook's Python environment: pinned nbconvert, ipykernel, pandas,
+# matplotlib from PyPI (scripts/python-env.sh; made once per machine).
+"$(dirname "$0")/python-env.sh" >/dev/null || echo "install-deps: no Python environment for the notebook" >&2
