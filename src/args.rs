@@ -101,6 +101,8 @@ pub struct Config {
     pub counters: Option<CounterSet>,
     /// -a: pin the receiver and sender to CPUs.
     pub affinity: Option<Affinity>,
+    /// -F: touch every page of both buffers before the start stamp.
+    pub prefault: bool,
 }
 
 impl Config {
@@ -114,7 +116,7 @@ pub enum Command {
     Run(Config),
     /// `describe`: the host, in text or (-j) JSON.
     Describe { json: bool },
-    /// -h: the usage on stdout.
+    /// -h or --help: the usage on stdout.
     Help,
     /// No arguments at all: the usage on stderr, as the lab's binary does.
     Usage,
@@ -181,13 +183,17 @@ where
     let mut port = DEFAULT_PORT;
     let mut ipc = IpcType::Pipe;
     let (mut bare, mut quiet, mut size_kernel_buffers, mut verbose) = (false, false, false, false);
-    let (mut json, mut rusage) = (false, false);
+    let (mut json, mut rusage, mut prefault) = (false, false, false);
     let mut iterations = 1u64;
     let mut counters = None;
     let mut affinity = None;
     let mut operand = None;
 
     while let Some(arg) = args.next() {
+        // The one long option: what users of other tools type first.
+        if arg == b"--help" {
+            return Ok(Command::Help);
+        }
         if arg == b"--" {
             operand = args.next();
             break;
@@ -207,6 +213,7 @@ where
                 b'v' => verbose = true,
                 b'j' => json = true,
                 b'g' => rusage = true,
+                b'F' => prefault = true,
                 b'h' => return Ok(Command::Help),
                 b'a' | b'b' | b'i' | b'n' | b'P' | b'p' | b't' => {
                     // The value is the rest of this argument, or the next one.
@@ -281,6 +288,7 @@ where
         rusage,
         counters,
         affinity,
+        prefault,
     }))
 }
 
@@ -381,7 +389,7 @@ fn parse_ipc(text: &[u8]) -> Result<IpcType, UsageError<'_>> {
 /// The usage, with the defaults, as printed for errors and -h.
 pub fn render_usage(out: &mut impl Sink) {
     out.put_str(
-        "usage: ipc-static [-Bghjqsv] [-a cpu[,cpu]] [-b buffersize] [-i pipe|local|tcp]\n\
+        "usage: ipc-static [-BFghjqsv] [-a cpu[,cpu]] [-b buffersize] [-i pipe|local|tcp]\n\
          \x20                 [-n iterations] [-P arch|dcache|instr|tlbmem|sw] [-p tcp_port]\n\
          \x20                 [-t totalsize] mode\n\
          \n\
@@ -396,8 +404,10 @@ pub fn render_usage(out: &mut impl Sink) {
          \x20                      and the sender to the second\n\
          \x20   -B                 bare mode: no quiescing (sync, sleeps) around the loop\n\
          \x20   -b buffersize      user buffer size in bytes (default: 131072)\n\
+         \x20   -F                 pre-fault: touch every page of both buffers before the\n\
+         \x20                      start stamp (default: untouched, first touch in the loop)\n\
          \x20   -g                 getrusage: CPU time, faults, context switches per loop\n\
-         \x20   -h                 print this help on stdout\n\
+         \x20   -h, --help         print this help on stdout\n\
          \x20   -i pipe|local|tcp  IPC object: pipe, UNIX socket pair or loopback TCP\n\
          \x20                      (default: pipe)\n\
          \x20   -j                 JSON on stdout instead of text\n\
@@ -444,6 +454,25 @@ mod tests {
         assert_eq!(c.ipc, IpcType::Pipe);
         assert_eq!(c.mode, Mode::TwoThread);
         assert!(!c.bare && !c.quiet && !c.size_kernel_buffers && !c.verbose);
+        assert!(!c.prefault, "buffers stay untouched unless -F");
+    }
+
+    #[test]
+    fn prefault_is_a_flag_that_groups() {
+        assert!(config(&["-F", "2proc"]).prefault);
+        let c = config(&["-BFq", "-b4096", "1thread"]);
+        assert!(c.prefault && c.bare && c.quiet);
+    }
+
+    #[test]
+    fn long_help_is_help_only_among_the_options() {
+        assert_eq!(parse_str(&["--help"]), Ok(Command::Help));
+        assert_eq!(parse_str(&["-B", "--help", "2thread"]), Ok(Command::Help));
+        // After --, or as the mode, it is an operand like any other word.
+        assert!(parse_str(&["--", "--help"]).is_err());
+        assert!(parse_str(&["2thread", "--help"]).is_err());
+        // Other long options stay unknown.
+        assert!(parse_str(&["--helpme", "2thread"]).is_err());
     }
 
     #[test]

@@ -88,6 +88,9 @@ fn text_header(out: &mut impl Sink, config: &Config, sample: &Sample) {
         }
         out.put(b"\n");
     }
+    if config.prefault {
+        out.put(b"  prefault: yes\n");
+    }
     if let Some(set) = config.counters {
         out.put(b"  counters: ");
         out.put_str(set.name());
@@ -182,6 +185,7 @@ fn json_header(out: &mut impl Sink, config: &Config, sample: &Sample) {
     json_bool(out, "sflag", config.size_kernel_buffers);
     json_bool(out, "bare", config.bare);
     json_bool(out, "rusage", config.rusage);
+    json_bool(out, "prefault", config.prefault);
     out.put(b", \"tcp_port\": ");
     if sample.port != 0 {
         out.put_u64(u64::from(sample.port));
@@ -315,6 +319,15 @@ mod tests {
     }
 
     #[test]
+    fn prefault_shows_in_the_verbose_block_and_json() {
+        let text = render(&["-v", "-F", "2thread"], &[sample(33_753_791)], None);
+        assert!(text.contains("  ipctype: pipe\n  prefault: yes\n  writer_kernel_buffer: 65536\n"), "{text}");
+        let text = render(&["-j", "-F", "2thread"], &[sample(33_753_791)], None);
+        let doc: serde_json::Value = serde_json::from_str(&text).expect(&text);
+        assert_eq!(doc["benchmark_configuration"]["prefault"], true);
+    }
+
+    #[test]
     fn iterations_print_one_line_each() {
         let text = render(&["-n", "3", "2thread"], &[sample(1_000_000_000), sample(2_000_000_000), sample(500_000_000)], None);
         assert_eq!(text, "16384.00 KBytes/sec\n8192.00 KBytes/sec\n32768.00 KBytes/sec\n");
@@ -331,6 +344,7 @@ mod tests {
         assert_eq!(config["mode"], "2proc");
         assert_eq!(config["affinity"]["sender"], 1);
         assert_eq!(config["kernel_buffers"]["reader"], 65536);
+        assert_eq!(config["prefault"], false);
         let samples = doc["benchmark_samples"].as_array().unwrap();
         assert_eq!(samples.len(), 2);
         assert_eq!(samples[1]["iteration"], 2);

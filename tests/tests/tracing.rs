@@ -378,6 +378,24 @@ fn loop_faults_finds_first_touch_faults() {
         // The two untouched 64 KiB buffers are touched first in the loop.
         assert!(faults >= BUFFER / 4096, "{mode}: {faults} faults\n{out}");
         assert!(whole >= faults, "{mode}\n{out}");
+        let kernel: u64 = per_thread.iter().filter(|(k, _)| k.contains(", kernel, ")).map(|(_, n)| n).sum();
+        assert_eq!(kernel, 2 * BUFFER / 4096, "{mode}: one kernel fault per page of each buffer\n{out}");
+        // -F touches every page before the start stamp: no buffer faults in
+        // the loop, in any mode (2proc keeps the receiver's pages from the
+        // child, or the fork would make them copy-on-write).
+        let mut args = bench_args("pipe", mode, "1048576", "65536");
+        args.insert(0, "-F");
+        let t = trace("loop-faults", &args);
+        let out = &t.stdout;
+        assert_brackets(out, 1);
+        let per_thread = map(out, "loop_faults");
+        let kernel: u64 = per_thread.iter().filter(|(k, _)| k.contains(", kernel, ")).map(|(_, n)| n).sum();
+        eprintln!("loop-faults pipe -F {mode}: {per_thread:?}");
+        assert_eq!(kernel, 0, "{mode} -F: no fault of read() or write() on the buffers\n{out}");
+        // What may remain are user faults of the program's own: in 2proc the
+        // child's first write to the page that carries its start stamp back,
+        // and copy-on-write faults on stack pages after the fork (0 to 3 here,
+        // depending on when each side first writes them).
     }
 }
 
