@@ -52,6 +52,51 @@ prog=probe-effect.sh
 analyses="loop-returns loop-syscalls loop-latency loop-sched loop-wakeups loop-faults whole-program"
 orig_args=("$@")
 
+# ---- interruption: from the first line on, stop the run in progress -----------
+run_pgid=
+csv=
+launching=0
+bang_before=
+groups_alive() {
+    kill -0 -- "-$1" 2>/dev/null || kill -0 "$1" 2>/dev/null
+}
+stop_run() {
+    local p="$run_pgid" tries=0
+    if [ "$launching" = 1 ] && [ -n "${!:-}" ] && [ "${!:-}" != "$bang_before" ]; then p="$!"; fi
+    [ -n "$p" ] || return 0
+    kill -TERM -- "-$p" 2>/dev/null || true
+    kill -TERM "$p" 2>/dev/null || true
+    while groups_alive "$p"; do
+        tries=$((tries + 1))
+        if [ "$tries" = 40 ]; then
+            kill -KILL -- "-$p" 2>/dev/null || true
+            kill -KILL "$p" 2>/dev/null || true
+        elif [ "$tries" -gt 200 ]; then
+            printf '%s: warning: processes of process group %s are still there after SIGKILL\n' "$prog" "$p" >&2
+            break
+        fi
+        sleep 0.05
+    done
+    wait "$p" 2>/dev/null || true
+}
+on_signal() {
+    local sig="$1" code
+    trap '' INT TERM HUP
+    case "$sig" in INT) code=130 ;; HUP) code=129 ;; *) code=143 ;; esac
+    stop_run
+    if [ -n "$csv" ]; then
+        printf '\n%s: interrupted by SIG%s; no run is left running; the finished pairs are in %s\n' "$prog" "$sig" "$csv" >&2
+    else
+        printf '\n%s: interrupted by SIG%s before any run\n' "$prog" "$sig" >&2
+    fi
+    printf '%s: to resume, run the same command again: %s\n' "$prog" \
+        "$(printf '%q ' "$0" ${orig_args[@]+"${orig_args[@]}"} | sed 's/ $//')" >&2
+    exit "$code"
+}
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
+trap 'on_signal HUP' HUP
+
 usage_text() {
     cat <<EOF
 usage: scripts/probe-effect.sh [-o DIR] [-n N] [-a analysis] [--clear]
@@ -175,45 +220,6 @@ if [ -d "$outdir" ]; then
     fi
 fi
 
-# ---- interruption: stop the run in progress whenever the signal lands ---------
-run_pgid=
-launching=0
-bang_before=
-groups_alive() {
-    kill -0 -- "-$1" 2>/dev/null || kill -0 "$1" 2>/dev/null
-}
-stop_run() {
-    local p="$run_pgid" tries=0
-    if [ "$launching" = 1 ] && [ -n "${!:-}" ] && [ "${!:-}" != "$bang_before" ]; then p="$!"; fi
-    [ -n "$p" ] || return 0
-    kill -TERM -- "-$p" 2>/dev/null || true
-    kill -TERM "$p" 2>/dev/null || true
-    while groups_alive "$p"; do
-        tries=$((tries + 1))
-        if [ "$tries" = 40 ]; then
-            kill -KILL -- "-$p" 2>/dev/null || true
-            kill -KILL "$p" 2>/dev/null || true
-        elif [ "$tries" -gt 200 ]; then
-            printf '%s: warning: processes of process group %s are still there after SIGKILL\n' "$prog" "$p" >&2
-            break
-        fi
-        sleep 0.05
-    done
-    wait "$p" 2>/dev/null || true
-}
-on_signal() {
-    local sig="$1" code
-    trap '' INT TERM HUP
-    case "$sig" in INT) code=130 ;; HUP) code=129 ;; *) code=143 ;; esac
-    stop_run
-    printf '\n%s: interrupted by SIG%s; no run is left running; the finished pairs are in %s\n' "$prog" "$sig" "$csv" >&2
-    printf '%s: to resume, run the same command again: %s\n' "$prog" \
-        "$(printf '%q ' "$0" ${orig_args[@]+"${orig_args[@]}"} | sed 's/ $//')" >&2
-    exit "$code"
-}
-trap 'on_signal INT' INT
-trap 'on_signal TERM' TERM
-trap 'on_signal HUP' HUP
 
 mkdir -p -- "$outdir/raw" "$outdir/traces"
 printf '%s\n' "$meta_text" >"$meta"

@@ -46,6 +46,79 @@ EX_UNAVAILABLE=69
 prog=sweep.sh
 orig_args=("$@")
 
+# ---- interruption: from the first line on, stop every run in progress ------
+# run_item/run_base map the process group of each run in progress (its leader,
+# timeout, is the group's id) to its plan item and its files' base name.
+declare -A run_item=() run_base=() run_load=()
+csv=
+launching=0
+bang_before=
+finished_rows=0
+
+# groups_alive PGID...: true while any process of these groups exists.
+groups_alive() {
+    local p
+    for p in "$@"; do
+        kill -0 -- "-$p" 2>/dev/null && return 0
+        kill -0 "$p" 2>/dev/null && return 0
+    done
+    return 1
+}
+
+# stop_runs: SIGTERM to every run's group, SIGKILL after 2 s, and wait until
+# none of their processes is left (bash reaps the leaders as they exit).
+stop_runs() {
+    local pids=("${!run_item[@]}") p tries=0
+    # A run being launched: its group exists once $! has changed.
+    if [ "$launching" = 1 ] && [ -n "${!:-}" ] && [ "${!:-}" != "$bang_before" ]; then
+        pids+=("$!")
+    fi
+    [ "${#pids[@]}" -gt 0 ] || return 0
+    for p in "${pids[@]}"; do
+        kill -TERM -- "-$p" 2>/dev/null || true
+        kill -TERM "$p" 2>/dev/null || true
+    done
+    while groups_alive "${pids[@]}"; do
+        tries=$((tries + 1))
+        if [ "$tries" = 40 ]; then
+            for p in "${pids[@]}"; do
+                kill -KILL -- "-$p" 2>/dev/null || true
+                kill -KILL "$p" 2>/dev/null || true
+            done
+        elif [ "$tries" -gt 200 ]; then
+            printf '%s: warning: processes of process group(s) %s are still there after SIGKILL\n' "$prog" "${pids[*]}" >&2
+            break
+        fi
+        sleep 0.05
+    done
+    for p in "${pids[@]}"; do
+        wait "$p" 2>/dev/null || true
+        if [ -n "${run_base[$p]:-}" ]; then
+            rm -f -- "${run_base[$p]}.out.tmp" "${run_base[$p]}.err.tmp"
+        fi
+    done
+}
+
+on_signal() {
+    local sig="$1" code
+    # A second signal must not cut the clean-up short.
+    trap '' INT TERM HUP
+    case "$sig" in INT) code=130 ;; HUP) code=129 ;; *) code=143 ;; esac
+    stop_runs
+    if [ -n "$csv" ]; then
+        printf '\n%s: interrupted by SIG%s; no run of the sweep is left running; %d runs finished in this session are in %s\n' \
+            "$prog" "$sig" "$finished_rows" "$csv" >&2
+    else
+        printf '\n%s: interrupted by SIG%s before any run\n' "$prog" "$sig" >&2
+    fi
+    printf '%s: to resume, run the same command again: %s\n' "$prog" \
+        "$(printf '%q ' "$0" ${orig_args[@]+"${orig_args[@]}"} | sed 's/ $//')" >&2
+    exit "$code"
+}
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
+trap 'on_signal HUP' HUP
+
 usage_text() {
     cat <<'EOF'
 usage: scripts/sweep.sh [-BF] [-o DIR] [-n trials] [-m modes] [-i configs]
@@ -326,73 +399,6 @@ if [ -e "$csv" ]; then
     fi
 fi
 
-# ---- interruption: stop every run in progress, whenever the signal lands ----
-# run_item/run_base map the process group of each run in progress (its leader,
-# timeout, is the group's id) to its plan item and its files' base name.
-declare -A run_item=() run_base=() run_load=()
-launching=0
-bang_before=
-finished_rows=0
-
-# groups_alive PGID...: true while any process of these groups exists.
-groups_alive() {
-    local p
-    for p in "$@"; do
-        kill -0 -- "-$p" 2>/dev/null && return 0
-        kill -0 "$p" 2>/dev/null && return 0
-    done
-    return 1
-}
-
-# stop_runs: SIGTERM to every run's group, SIGKILL after 2 s, and wait until
-# none of their processes is left (bash reaps the leaders as they exit).
-stop_runs() {
-    local pids=("${!run_item[@]}") p tries=0
-    # A run being launched: its group exists once $! has changed.
-    if [ "$launching" = 1 ] && [ -n "${!:-}" ] && [ "${!:-}" != "$bang_before" ]; then
-        pids+=("$!")
-    fi
-    [ "${#pids[@]}" -gt 0 ] || return 0
-    for p in "${pids[@]}"; do
-        kill -TERM -- "-$p" 2>/dev/null || true
-        kill -TERM "$p" 2>/dev/null || true
-    done
-    while groups_alive "${pids[@]}"; do
-        tries=$((tries + 1))
-        if [ "$tries" = 40 ]; then
-            for p in "${pids[@]}"; do
-                kill -KILL -- "-$p" 2>/dev/null || true
-                kill -KILL "$p" 2>/dev/null || true
-            done
-        elif [ "$tries" -gt 200 ]; then
-            printf '%s: warning: processes of process group(s) %s are still there after SIGKILL\n' "$prog" "${pids[*]}" >&2
-            break
-        fi
-        sleep 0.05
-    done
-    for p in "${pids[@]}"; do
-        wait "$p" 2>/dev/null || true
-        if [ -n "${run_base[$p]:-}" ]; then
-            rm -f -- "${run_base[$p]}.out.tmp" "${run_base[$p]}.err.tmp"
-        fi
-    done
-}
-
-on_signal() {
-    local sig="$1" code
-    # A second signal must not cut the clean-up short.
-    trap '' INT TERM HUP
-    case "$sig" in INT) code=130 ;; HUP) code=129 ;; *) code=143 ;; esac
-    stop_runs
-    printf '\n%s: interrupted by SIG%s; no run of the sweep is left running; %d runs finished in this session are in %s\n' \
-        "$prog" "$sig" "$finished_rows" "$csv" >&2
-    printf '%s: to resume, run the same command again: %s\n' "$prog" \
-        "$(printf '%q ' "$0" ${orig_args[@]+"${orig_args[@]}"} | sed 's/ $//')" >&2
-    exit "$code"
-}
-trap 'on_signal INT' INT
-trap 'on_signal TERM' TERM
-trap 'on_signal HUP' HUP
 
 # ---- preflight: what the binary supports, and whether it takes the arguments -
 # (a 4 KiB run in the sweep's first mode; nothing is recorded)
