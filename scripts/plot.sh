@@ -35,6 +35,10 @@
 #   uname), the total, the trials, quiescing, placement (-a) and pre-faulting.
 # - A point is noisy when its slowest and fastest trials differ by more than
 #   2x; summary.txt lists them.
+# - To compare sweeps (pre-faulted or not, two placements), put their
+#   results.csv rows under one header in a new DIR: when the prefault or
+#   affinity column holds more than one value, each value is a series of its
+#   own ("pipe -F 2thread", "pipe cpu0 2thread").
 # `--logy` is accepted for old command lines: both variants are always drawn.
 set -euo pipefail
 
@@ -89,23 +93,44 @@ ncpu=$(printf '%s\n' "$host_text" | host_field ncpu)
 [ -n "$osname" ] || osname=$(uname -s)
 [ -n "$osrel" ] || osrel=$(uname -r)
 [ -n "$ncpu" ] || ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')
-bare=$(sed -n 's/^bare=//p' "$dir/sweep.meta" 2>/dev/null | head -n 1)
-extra=$(sed -n 's/^extra=//p' "$dir/sweep.meta" 2>/dev/null | head -n 1)
+bare=
+extra=
+if [ -r "$dir/sweep.meta" ]; then
+    bare=$(sed -n 's/^bare=//p' "$dir/sweep.meta" | head -n 1)
+    extra=$(sed -n 's/^extra=//p' "$dir/sweep.meta" | head -n 1)
+fi
 
 # ---- per series and size: median, min, max, trials ----------------------------
 # rows: order <TAB> series <TAB> config <TAB> mode <TAB> total <TAB> size <TAB> MiB/s
-rows=$(awk -F, '
+# A CSV put together from several sweeps (same header) may mix pre-faulted
+# and untouched runs, or placements: each is then a series of its own.
+mixed() { # mixed NAME: true when column NAME holds more than one value
+    awk -F, -v name="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i; next }
+        c && !($c in seen) { seen[$c] = 1; n++ } END { exit !(n > 1) }' "$csv"
+}
+split_prefault=0
+split_affinity=0
+mixed prefault && split_prefault=1
+mixed affinity && split_affinity=1
+rows=$(awk -F, -v spf="$split_prefault" -v saff="$split_affinity" '
     NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
     $col["status"] == "ok" && $col["bandwidth_kbps"] != "" {
         cfg = $col["ipc"] ($col["sflag"] == 1 ? " -s" : "")
+        if (spf && $col["prefault"] == 1) cfg = cfg " -F"
+        if (saff) cfg = cfg " " $col["affinity"]
         key = cfg "\t" $col["mode"] "\t" $col["totalsize"]
         if (!(key in order)) { order[key] = ++n }
         printf "%d\t%s\t%s\t%s\t%s\t%.6f\n", order[key], cfg, $col["mode"], $col["totalsize"], $col["buffersize"], $col["bandwidth_kbps"] / 1024
     }' "$csv")
 failed=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next } $col["status"] == "failed" { n++ } END { print n + 0 }' "$csv")
 # failed sizes: config <TAB> mode <TAB> total <TAB> size, for the gaps
-failed_sizes=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-    $col["status"] == "failed" { printf "%s\t%s\t%s\t%s\n", $col["ipc"] ($col["sflag"] == 1 ? " -s" : ""), $col["mode"], $col["totalsize"], $col["buffersize"] }' "$csv")
+failed_sizes=$(awk -F, -v spf="$split_prefault" -v saff="$split_affinity" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+    $col["status"] == "failed" {
+        cfg = $col["ipc"] ($col["sflag"] == 1 ? " -s" : "")
+        if (spf && $col["prefault"] == 1) cfg = cfg " -F"
+        if (saff) cfg = cfg " " $col["affinity"]
+        printf "%s\t%s\t%s\t%s\n", cfg, $col["mode"], $col["totalsize"], $col["buffersize"]
+    }' "$csv")
 # placement, pre-faulting and load, from the columns when the sweep wrote them
 column_values() { # column_values NAME: the distinct values of a column, comma-separated
     awk -F, -v name="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i; next }

@@ -416,6 +416,24 @@ fn plot_leaves_gaps_marks_the_floor_and_noisy_points() {
     let noisy_row = summary.lines().find(|l| l.trim_start().starts_with("4 KiB")).unwrap();
     assert!(noisy_row.contains('*'), "the noisy median is starred: {noisy_row}");
     assert!(summary.contains("2 failed"), "{summary}");
+
+    // Rows of two sweeps under one header: pre-faulted and untouched runs,
+    // two placements, are series of their own.
+    let mixed = scratch.join("mixed");
+    fs::create_dir_all(&mixed).unwrap();
+    let mut csv = String::from("ipc,sflag,mode,buffersize,totalsize,trial,bandwidth_kbps,time_s,affinity,prefault,load1,runnable,status,error\n");
+    for (prefault, affinity, kbps) in [(0, "cpu0", 1_000_000), (1, "cpu0", 3_000_000), (0, "cpu0+cpu1", 500_000)] {
+        for size in [1048576, 2097152] {
+            csv += &format!("pipe,0,2thread,{size},16777216,1,{kbps},,{affinity},{prefault},0.1,0,ok,\n");
+        }
+    }
+    fs::write(mixed.join("results.csv"), csv).unwrap();
+    assert_eq!(script("plot.sh", &[s(&mixed)], &[]).code, Some(0));
+    let summary = fs::read_to_string(mixed.join("summary.txt")).unwrap();
+    for series in ["pipe cpu0 2thread", "pipe -F cpu0 2thread", "pipe cpu0+cpu1 2thread"] {
+        assert!(summary.contains(&format!("  {series} ")), "{series}: {summary}");
+    }
+    assert!(summary.contains("pre-faulted and untouched runs mixed"), "{summary}");
 }
 
 /// The value after "label" in a probe-effect summary row:
@@ -788,7 +806,8 @@ fn csv_fields(line: &str) -> Vec<String> {
 
 /// After an interruption: whole rows only, each key once, no partial files.
 fn assert_consistent_sweep(dir: &Path, label: &str) -> usize {
-    let text = fs::read_to_string(dir.join("results.csv")).unwrap_or_default();
+    // Interrupted before its first run: nothing recorded, nothing to check.
+    let Ok(text) = fs::read_to_string(dir.join("results.csv")) else { return 0 };
     let mut lines = text.lines();
     let header = csv_fields(lines.next().unwrap_or(""));
     let status = header.iter().position(|h| h == "status").unwrap_or_else(|| panic!("{label}: no header: {text}"));
