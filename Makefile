@@ -26,7 +26,7 @@ STATIC_ENV := RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=stati
 endif
 
 .PHONY: all ipc-static ipc-dynamic test unit-tests integration-tests freebsd-check deps \
-        bench sweep sweep-full reliability fuzz clean python-tests notebook
+        bench sweep sweep-full experiments-full reliability fuzz clean python-tests notebook
 
 all: ipc-static ipc-dynamic
 
@@ -92,6 +92,11 @@ sweep-full: all
 	$(TOP)/scripts/plot.sh "$(SWEEP_FULL_DIR)"
 	@echo "sweep results: $(SWEEP_FULL_DIR)/results.csv"
 	@echo "plot: $(SWEEP_FULL_DIR)/bandwidth.svg and .png; summary: $(SWEEP_FULL_DIR)/summary.txt"
+
+# The long interruption campaign of sweep.sh and probe-effect.sh (make test
+# runs its quick form): about 150 interrupted sweeps, a few minutes.
+experiments-full: all
+	cd $(TOP) && EXPERIMENTS_FULL=1 $(CARGO) test -p ipc-static-tests --test experiments -- interrupted --nocapture
 
 # The binary's own performance report; QUICK=1 for a short one.
 bench: all

@@ -1,36 +1,116 @@
 #!/bin/bash
-# probe-effect.sh: how has tracing changed the benchmark?
+# probe-effect.sh: how has tracing changed the benchmark, its bandwidth and
+# its systemic behaviour?
 #
-#   scripts/probe-effect.sh [-o DIR] [-n N] [-a analysis] [--] [ipc-static args]
+#   scripts/probe-effect.sh [-o DIR] [-n N] [-a analysis] [--clear]
+#                           [--timeout S] [--] [ipc-static args]
 #
 # Runs the same ipc-static configuration N times untraced and N times under an
 # analysis of scripts/trace.sh, interleaved (untraced, traced, untraced, ...),
-# and reports the median bandwidth of each, their ratio and the spread.
-# Everything goes under DIR (default ./results/probe-effect):
-#   runs.csv                     run,kind,bandwidth_kbps,status,error
-#   summary.txt                  the report (also printed on stdout)
-#   probe-effect.svg/.png        both distributions (box plot and points; needs gnuplot)
-#   traces/trace-K.txt           the analysis output of traced run K
-#   raw/{untraced,traced}-K.out  each run's stdout, and .err its stderr
+# and compares, kind against kind, the medians and ranges of:
+#   bandwidth                               (ipc-static's own output)
+#   user and system CPU time, minor faults,
+#   voluntary and involuntary context
+#   switches                                (-g, which this script adds)
+#   read and write calls, mean read size    (the kernel's per-task I/O
+#                                            counters, via scripts/io-count.sh)
+# with the traced/untraced ratio of the medians and whether the ranges
+# overlap. Everything goes under DIR (default ./results/probe-effect):
+#   runs.csv              one row per run (columns in the header)
+#   summary.txt           the report (also printed on stdout)
+#   probe-effect.svg/.png the bandwidth of both kinds (box plot and points)
+#   behaviour.svg/.png    every measure of the traced runs over the untraced
+#                         median (log scale; needs gnuplot for both plots)
+#   traces/trace-K.txt    the analysis output of traced run K
+#   raw/KIND-K.out/.err/.io  each run's stdout, stderr and I/O counts
+#   host.txt, calibration.txt, probe-effect.meta
 # Defaults: -n 11, -a loop-syscalls, ipc-static args "-B -i pipe 2thread".
 # The binary is $IPC_STATIC when set (else ipc-static next to scripts/), the
 # wrapper $TRACE_SH when set (else scripts/trace.sh). Tracing needs root.
+#
+# Example (this machine: 2-core AMD EPYC VM, Linux 6.18, bpftrace 0.17):
+#   # scripts/probe-effect.sh -n 11 -a loop-latency -- -B -a 0 -i pipe -b 4096 -t 64m 2thread
+#   (see docs/experiments.md for the full summary of this run)
+#
+# Caveats:
+# - Read and write counts cover the whole program: the execve reads and the
+#   output write, measured once with `ipc-static -h` (calibration.txt), are
+#   subtracted, which leaves the loop's. Linux only; elsewhere they are empty.
+# - -g brackets the mode's run as ipc-static measures it (see README.md): the
+#   thread creation or fork, the loop and the join or wait.
+# - Rerunning with the same DIR and settings resumes after the last complete
+#   pair (and a larger -n adds pairs); other settings are refused, and
+#   --clear removes this script's files from DIR first. A DIR holding other
+#   files is refused.
+# - On SIGINT, SIGTERM or SIGHUP every process of the run in progress (each
+#   run has a process group of its own) is stopped before it exits 128+signal.
 set -euo pipefail
 
 EX_USAGE=64
 EX_UNAVAILABLE=69
 prog=probe-effect.sh
 analyses="loop-returns loop-syscalls loop-latency loop-sched loop-wakeups loop-faults loop-profile whole-program"
+orig_args=("$@")
+
+# ---- interruption: from the first line on, stop the run in progress -----------
+run_pgid=
+csv=
+launching=0
+bang_before=
+groups_alive() {
+    kill -0 -- "-$1" 2>/dev/null || kill -0 "$1" 2>/dev/null
+}
+stop_run() {
+    local p="$run_pgid" tries=0
+    if [ "$launching" = 1 ] && [ -n "${!:-}" ] && [ "${!:-}" != "$bang_before" ]; then p="$!"; fi
+    [ -n "$p" ] || return 0
+    kill -TERM -- "-$p" 2>/dev/null || true
+    kill -TERM "$p" 2>/dev/null || true
+    while groups_alive "$p"; do
+        tries=$((tries + 1))
+        if [ "$tries" = 40 ]; then
+            kill -KILL -- "-$p" 2>/dev/null || true
+            kill -KILL "$p" 2>/dev/null || true
+        elif [ "$tries" -gt 200 ]; then
+            printf '%s: warning: processes of process group %s are still there after SIGKILL\n' "$prog" "$p" >&2
+            break
+        fi
+        sleep 0.05
+    done
+    wait "$p" 2>/dev/null || true
+}
+on_signal() {
+    local sig="$1" code
+    trap '' INT TERM HUP
+    case "$sig" in INT) code=130 ;; HUP) code=129 ;; *) code=143 ;; esac
+    stop_run
+    if [ -n "$csv" ]; then
+        printf '\n%s: interrupted by SIG%s; no run is left running; the finished pairs are in %s\n' "$prog" "$sig" "$csv" >&2
+    else
+        printf '\n%s: interrupted by SIG%s before any run\n' "$prog" "$sig" >&2
+    fi
+    printf '%s: to resume, run the same command again: %s\n' "$prog" \
+        "$(printf '%q ' "$0" ${orig_args[@]+"${orig_args[@]}"} | sed 's/ $//')" >&2
+    exit "$code"
+}
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
+trap 'on_signal HUP' HUP
 
 usage_text() {
     cat <<EOF
-usage: scripts/probe-effect.sh [-o DIR] [-n N] [-a analysis] [--] [ipc-static args]
-  -o DIR       output directory (default: ./results/probe-effect)
+usage: scripts/probe-effect.sh [-o DIR] [-n N] [-a analysis] [--clear]
+                               [--timeout S] [--] [ipc-static args]
+  -o DIR       output directory (default: ./results/probe-effect); the same
+               DIR and settings resume an interrupted comparison
   -n N         runs of each kind, interleaved (default: 11)
   -a analysis  one of: $analyses
                (default: loop-syscalls)
-  ARGS         the benchmark (default: -B -i pipe 2thread); -q, -j and -n are
-               refused, as every run must print its one bandwidth line
+  --clear      remove this script's earlier files from DIR first
+  --timeout S  give up on a run after S seconds (default: 600)
+  ARGS         the benchmark (default: -B -i pipe 2thread); -g is added; -q,
+               -j, -n and -v are refused (every run must print one bandwidth
+               line, and -v's host description would count as reads)
 EOF
 }
 die_usage() {
@@ -42,6 +122,7 @@ outdir=results/probe-effect
 runs=11
 analysis=loop-syscalls
 run_timeout=600
+clear=0
 need_value() { [ "$#" -ge 2 ] || die_usage "option $1 needs a value"; }
 while [ "$#" -gt 0 ]; do
     case "$1" in
@@ -49,10 +130,10 @@ while [ "$#" -gt 0 ]; do
         -o) need_value "$@"; outdir="$2"; shift 2 ;;
         -n) need_value "$@"; runs="$2"; shift 2 ;;
         -a) need_value "$@"; analysis="$2"; shift 2 ;;
+        --clear) clear=1; shift ;;
         --timeout) need_value "$@"; run_timeout="$2"; shift 2 ;;
         --) shift; break ;;
-        -*) break ;; # the benchmark's own options start here
-        *) break ;;
+        *) break ;; # the benchmark's own options start here
     esac
 done
 bench=("$@")
@@ -67,8 +148,11 @@ case " $analyses " in
     *" $analysis "*) ;;
     *) die_usage "unknown analysis '$analysis' (one of: $analyses)" ;;
 esac
-# Refuse benchmark flags that would leave no bandwidth line to read.
+# Refuse benchmark flags that would leave no bandwidth line to read; note -g
+# and the placement (-a).
 i=0
+have_g=0
+placement=unpinned
 while [ "$i" -lt "${#bench[@]}" ]; do
     a="${bench[$i]}"
     i=$((i + 1))
@@ -79,16 +163,28 @@ while [ "$i" -lt "${#bench[@]}" ]; do
         flags="${flags:1}"
         case "$f" in
             q | j | n) die_usage "benchmark flag -$f is not allowed here: every run must print one bandwidth line" ;;
+            v) die_usage "benchmark flag -v is not allowed here: its host description's reads would count as the loop's" ;;
+            g) have_g=1 ;;
             b | i | p | t | a | P)
-                if [ -z "$flags" ]; then i=$((i + 1)); fi
+                if [ -z "$flags" ]; then
+                    flags="${bench[$i]:-}"
+                    i=$((i + 1))
+                fi
+                if [ "$f" = a ]; then
+                    case "$flags" in *,*) placement="cpu${flags%%,*}+cpu${flags#*,}" ;; *) placement="cpu$flags" ;; esac
+                fi
                 flags= ;;
         esac
     done
 done
+# -g goes first, so that it stays among the options whatever follows.
+[ "$have_g" = 1 ] || bench=(-g "${bench[@]}")
 
 here=$(cd "$(dirname "$0")" && pwd)
 bin="${IPC_STATIC:-$here/../ipc-static}"
 tracer="${TRACE_SH:-$here/trace.sh}"
+counter="$here/io-count.sh"
+bash_path="${BASH:-$(command -v bash)}"
 if [ ! -x "$bin" ]; then
     printf '%s: %s is missing or not executable: run make first (or set IPC_STATIC)\n' "$prog" "$bin" >&2
     exit "$EX_UNAVAILABLE"
@@ -97,55 +193,134 @@ if [ ! -x "$tracer" ]; then
     printf '%s: the tracing wrapper %s is missing or not executable\n' "$prog" "$tracer" >&2
     exit "$EX_UNAVAILABLE"
 fi
-mkdir -p -- "$outdir/raw" "$outdir/traces"
+if [ ! -x "$counter" ]; then
+    printf '%s: %s is missing or not executable\n' "$prog" "$counter" >&2
+    exit "$EX_UNAVAILABLE"
+fi
+
+# ---- the output directory: ours to resume, ours to clear, or refused ---------
 csv="$outdir/runs.csv"
-printf 'run,kind,bandwidth_kbps,status,error\n' >"$csv"
+meta="$outdir/probe-effect.meta"
+header="run,kind,bandwidth_kbps,utime_s,stime_s,minflt,majflt,nvcsw,nivcsw,reads,writes,mean_read_bytes,load1,status,error"
+meta_text=$(printf 'analysis=%s\nbenchmark=%s\n' "$analysis" "$(printf '%q ' "${bench[@]}")")
+ours="probe-effect.meta runs.csv summary.txt host.txt calibration.txt probe-effect.gp probe-effect.svg probe-effect.png behaviour.gp behaviour.dat behaviour.svg behaviour.png untraced.dat traced.dat raw traces"
+if [ -d "$outdir" ]; then
+    foreign=
+    for f in "$outdir"/* "$outdir"/.[!.]*; do
+        [ -e "$f" ] || continue
+        case " $ours " in *" ${f##*/} "*) ;; *) foreign="$foreign ${f##*/}" ;; esac
+    done
+    [ -z "$foreign" ] || die_usage "$outdir holds files that are not probe-effect.sh's ($foreign ); use another -o DIR"
+    if [ "$clear" = 1 ]; then
+        for f in $ours; do rm -rf -- "${outdir:?}/$f"; done
+    elif [ -e "$csv" ] || [ -e "$outdir/traces" ] || [ -e "$outdir/raw" ]; then
+        if [ ! -e "$meta" ] || [ "$(cat -- "$meta")" != "$meta_text" ] || [ "$(head -n 1 -- "$csv" 2>/dev/null)" != "$header" ]; then
+            die_usage "$outdir holds another comparison ($(tr '\n' ' ' <"$meta" 2>/dev/null || echo 'older format')); use another -o DIR, or --clear to replace it"
+        fi
+    fi
+fi
 
-# bandwidth FILE: the first sample's KBytes/sec, from the text line or JSON.
+
+mkdir -p -- "$outdir/raw" "$outdir/traces"
+printf '%s\n' "$meta_text" >"$meta"
+[ -s "$outdir/host.txt" ] || "$bin" describe >"$outdir/host.txt" 2>/dev/null || : >"$outdir/host.txt"
+
+# What execve and the output add to every run's counts: `ipc-static -h`.
+IO_COUNT_FILE="$outdir/calibration.txt" "$counter" "$bin" -h >/dev/null 2>&1 || true
+cal_reads= cal_writes= cal_rbytes=
+read_io() { # read_io FILE: sets io_reads io_writes io_rbytes
+    local line= k
+    io_reads= io_writes= io_rbytes=
+    [ -s "$1" ] && IFS= read -r line <"$1"
+    for k in $line; do
+        case "$k" in
+            reads=*) io_reads="${k#reads=}" ;;
+            writes=*) io_writes="${k#writes=}" ;;
+            read_bytes=*) io_rbytes="${k#read_bytes=}" ;;
+        esac
+    done
+}
+read_io "$outdir/calibration.txt"
+cal_reads=$io_reads cal_writes=$io_writes cal_rbytes=$io_rbytes
+
+# Resume: keep the complete pairs (runs 1..K with both kinds), drop the rest.
+first=1
+if [ -s "$csv" ] && [ "$(head -n 1 -- "$csv")" = "$header" ]; then
+    first=$(awk -F, 'NR > 1 { seen[$1, $2] = 1 }
+        END { k = 1; while (((k, "untraced") in seen) && ((k, "traced") in seen)) k++; print k }' "$csv")
+    awk -F, -v k="$first" 'NR == 1 || ($1 + 0 < k)' "$csv" >"$csv.tmp" && mv -f -- "$csv.tmp" "$csv"
+else
+    printf '%s\n' "$header" >"$csv"
+fi
+
+load1=
+read_load() {
+    local rest
+    load1=
+    if [ -r /proc/loadavg ]; then
+        read -r load1 rest </proc/loadavg || true
+    else
+        load1=$(sysctl -n vm.loadavg 2>/dev/null | awk '{ print $2 }') || load1=
+    fi
+}
+
+# field FILE KEY: the value of an indented "  KEY: value" line of the output.
+field() {
+    awk -v k="$2" '$1 == k ":" { print $2; exit }' "$1"
+}
+# bandwidth FILE: the first sample's KBytes/sec.
 bandwidth() {
-    awk '
-        / KBytes\/sec$/ { print $1; exit }
-        match($0, /"bandwidth"[ \t]*:[ \t]*[0-9.]+/) { s = substr($0, RSTART, RLENGTH); sub(/.*:[ \t]*/, "", s); print s; exit }
-    ' "$1"
+    awk '/ KBytes\/sec$/ { print $1; exit }' "$1"
 }
-
-cpid=
-on_signal() {
-    trap - INT TERM
-    [ -n "$cpid" ] && kill -TERM "$cpid" 2>/dev/null || true
-    wait 2>/dev/null || true
-    printf '\n%s: interrupted; the finished runs are in %s\n' "$prog" "$csv" >&2
-    exit 130
-}
-trap on_signal INT TERM
 
 # one KIND K: one run, one CSV row.
 one() {
-    local kind="$1" k="$2" rc=0 bw err out="$outdir/raw/$1-$2.out" errf="$outdir/raw/$1-$2.err"
+    local kind="$1" k="$2" rc=0 bw err out errf io
+    out="$outdir/raw/$kind-$k.out"
+    errf="$outdir/raw/$kind-$k.err"
+    io="$outdir/raw/$kind-$k.io"
+    rm -f -- "$out" "$errf" "$io"
+    [ "$kind" = traced ] && rm -f -- "$outdir/traces/trace-$k.txt"
+    read_load
+    bang_before="${!:-}"
+    launching=1
+    set -m
     if [ "$kind" = untraced ]; then
-        timeout "$run_timeout" "$bin" "${bench[@]}" >"$out" 2>"$errf" </dev/null &
+        IO_COUNT_BIN="$bin" IO_COUNT_FILE="$io" \
+            timeout "$run_timeout" "$counter" "${bench[@]}" >"$out" 2>"$errf" </dev/null &
     else
-        timeout "$run_timeout" "$tracer" "$analysis" -o "$outdir/traces/trace-$k.txt" -- "${bench[@]}" \
+        # bpftrace -c runs ELF files only: bash runs the counter.
+        IO_COUNT_BIN="$bin" IO_COUNT_FILE="$io" IPC_STATIC="$bash_path" \
+            timeout "$run_timeout" "$tracer" "$analysis" -o "$outdir/traces/trace-$k.txt" -- "$counter" "${bench[@]}" \
             >"$out" 2>"$errf" </dev/null &
     fi
-    cpid=$!
-    wait "$cpid" || rc=$?
-    cpid=
+    run_pgid=$!
+    set +m
+    launching=0
+    wait "$run_pgid" || rc=$?
+    run_pgid=
     bw=$(bandwidth "$out")
-    # trace.sh may put the benchmark's own output into the analysis file
-    if [ -z "$bw" ] && [ "$kind" = traced ] && [ -f "$outdir/traces/trace-$k.txt" ]; then
-        bw=$(bandwidth "$outdir/traces/trace-$k.txt")
-    fi
     if [ "$rc" = 0 ] && [ -n "$bw" ]; then
-        printf '%s,%s,%s,ok,\n' "$k" "$kind" "$bw" >>"$csv"
+        local ut st mf jf vc ic reads= writes= mean=
+        ut=$(field "$out" utime) st=$(field "$out" stime)
+        mf=$(field "$out" minflt) jf=$(field "$out" majflt) vc=$(field "$out" nvcsw) ic=$(field "$out" nivcsw)
+        read_io "$io"
+        if [ -n "$io_reads" ] && [ -n "$cal_reads" ]; then
+            reads=$((io_reads - cal_reads))
+            writes=$((io_writes - cal_writes))
+            [ "$reads" -gt 0 ] && mean=$(awk -v b="$((io_rbytes - cal_rbytes))" -v n="$reads" 'BEGIN { printf "%.1f", b / n }')
+        fi
+        printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,ok,\n' "$k" "$kind" "$bw" "$ut" "$st" "$mf" "$jf" \
+            "$vc" "$ic" "$reads" "$writes" "$mean" "$load1" >>"$csv"
         [ -s "$errf" ] || rm -f -- "$errf"
-        printf '[%d/%d] %-8s %s KBytes/sec\n' "$k" "$runs" "$kind" "$bw" >&2
+        printf '[%d/%d] %-8s %s KBytes/sec%s%s\n' "$k" "$runs" "$kind" "$bw" "${reads:+, $reads reads}" \
+            "${load1:+, load $load1}" >&2
     else
         if [ "$rc" = 124 ]; then err="timed out after ${run_timeout}s"
         elif [ "$rc" = 0 ]; then err="exit 0 but no bandwidth line in its output"
         else err=$(grep -m 1 -v '^[[:space:]]*$' "$errf" || true); err="exit $rc: ${err:-no message}"; fi
         err=$(printf '%s' "$err" | tr '\r\n' '  ')
-        printf '%s,%s,,failed,"%s"\n' "$k" "$kind" "${err//\"/\"\"}" >>"$csv"
+        printf '%s,%s,,,,,,,,,,,%s,failed,"%s"\n' "$k" "$kind" "$load1" "${err//\"/\"\"}" >>"$csv"
         printf '[%d/%d] %-8s FAILED: %s\n' "$k" "$runs" "$kind" "$err" >&2
         # ipc-static refusing its arguments on the first run: a usage error.
         if [ "$kind" = untraced ] && [ "$k" = 1 ] && [ "$rc" = "$EX_USAGE" ]; then
@@ -161,75 +336,162 @@ one() {
     fi
 }
 
+if [ "$first" -gt 1 ]; then
+    printf '%s: resuming %s after %d complete pairs\n' "$prog" "$outdir" "$((first - 1))" >&2
+fi
 printf '%s: %d untraced and %d traced runs (%s) of: ipc-static %s\n' "$prog" "$runs" "$runs" \
     "$analysis" "${bench[*]}" >&2
-for ((k = 1; k <= runs; k++)); do
+for ((k = first; k <= runs; k++)); do
     one untraced "$k"
     one traced "$k"
 done
-trap - INT TERM
+trap - INT TERM HUP
 
 # ---- the report --------------------------------------------------------------
-stats() { # stats KIND: "n median min max" of the ok runs of KIND (KBytes/sec)
-    awk -F, -v kind="$1" 'NR > 1 && $2 == kind && $4 == "ok" { print $3 }' "$csv" | sort -g | awk '
-        { v[++n] = $1 }
-        END {
-            if (n == 0) { print "0 - - -"; exit }
-            med = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-            printf "%d %.2f %.2f %.2f\n", n, med, v[1], v[n]
-        }'
-}
-read -r un umed umin umax < <(stats untraced)
-read -r tn tmed tmin tmax < <(stats traced)
+host_field() { sed -n "s/^[[:space:]]*$1:[[:space:]]*//p" "$outdir/host.txt" | head -n 1; }
+cpu=$(host_field cpu_model)
+ncpu=$(host_field ncpu)
+osname=$(host_field os_name)
+osrel=$(host_field os_release)
+[ -n "$cpu" ] || cpu="unknown CPU"
+[ -n "$osname" ] || osname=$(uname -s)
+[ -n "$osrel" ] || osrel=$(uname -r)
+un=$(awk -F, 'NR > 1 && $2 == "untraced" && $14 == "ok"' "$csv" | wc -l | tr -d ' ')
+tn=$(awk -F, 'NR > 1 && $2 == "traced" && $14 == "ok"' "$csv" | wc -l | tr -d ' ')
+loads=$(awk -F, 'NR > 1 && $13 != "" { print $13 }' "$csv" | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%s to %s", v[1], v[NR] }')
 {
     printf 'Probe effect of %s on: ipc-static %s\n' "$analysis" "${bench[*]}"
-    printf '%-10s %5s %16s %16s %16s   (KBytes/sec)\n' kind runs median min max
-    printf '%-10s %5s %16s %16s %16s\n' untraced "$un" "$umed" "$umin" "$umax"
-    printf '%-10s %5s %16s %16s %16s\n' traced "$tn" "$tmed" "$tmin" "$tmax"
+    printf 'host: %s (%s CPUs), %s %s; placement: %s; %s untraced and %s traced runs, interleaved%s\n' \
+        "$cpu" "${ncpu:-?}" "$osname" "$osrel" "$placement" "$un" "$tn" "${loads:+; load average $loads}"
+    printf '\n'
+    awk -F, '
+        NR == 1 { next }
+        $14 == "ok" {
+            for (c = 3; c <= 12; c++) if ($c != "") { n[$2, c]++; v[$2, c, n[$2, c]] = $c + 0 }
+        }
+        function sort(kind, c,   i, j, x, m) {
+            m = n[kind, c]
+            for (i = 1; i <= m; i++) s[i] = v[kind, c, i]
+            for (i = 2; i <= m; i++) { x = s[i]; j = i - 1; while (j >= 1 && s[j] > x) { s[j + 1] = s[j]; j-- } s[j + 1] = x }
+            return m
+        }
+        function stats(kind, c,   m) {
+            m = sort(kind, c)
+            if (m == 0) return 0
+            med[kind] = (m % 2) ? s[(m + 1) / 2] : (s[m / 2] + s[m / 2 + 1]) / 2
+            lo[kind] = s[1]; hi[kind] = s[m]
+            return m
+        }
+        function num(x, f) { return sprintf(f, x) }
+        END {
+            split("3 4 5 6 8 9 10 11 12", cols, " ")
+            name[3] = "bandwidth (KBytes/sec)"; f[3] = "%.0f"
+            name[4] = "user CPU (s)"; f[4] = "%.6f"
+            name[5] = "system CPU (s)"; f[5] = "%.6f"
+            name[6] = "minor page faults"; f[6] = "%.0f"
+            name[8] = "voluntary ctx switches"; f[8] = "%.0f"
+            name[9] = "involuntary ctx switches"; f[9] = "%.0f"
+            name[10] = "read calls (loop)"; f[10] = "%.0f"
+            name[11] = "write calls (loop)"; f[11] = "%.0f"
+            name[12] = "mean read size (bytes)"; f[12] = "%.1f"
+            printf "%-26s %32s %32s %9s  %s\n", "measure", "untraced median [min-max]", "traced median [min-max]", "t/u", "ranges"
+            for (i = 1; i <= 9; i++) {
+                c = cols[i]
+                if (!stats("untraced", c) || !stats("traced", c)) {
+                    printf "%-26s %32s %32s %9s  %s\n", name[c], "-", "-", "-", "-"
+                    continue
+                }
+                u = num(med["untraced"], f[c]) " [" num(lo["untraced"], f[c]) "-" num(hi["untraced"], f[c]) "]"
+                t = num(med["traced"], f[c]) " [" num(lo["traced"], f[c]) "-" num(hi["traced"], f[c]) "]"
+                r = (med["untraced"] > 0) ? sprintf("%.3f", med["traced"] / med["untraced"]) : (med["traced"] > 0 ? "inf" : "-")
+                ov = (hi["traced"] >= lo["untraced"] && hi["untraced"] >= lo["traced"]) ? "overlap" : "apart"
+                printf "%-26s %32s %32s %9s  %s\n", name[c], u, t, r, ov
+                # for the behaviour plot: measure, ratio of medians, of traced min, of traced max
+                # (a traced minimum of 0 is drawn at 1/1000, the floor of the log axis)
+                if (med["untraced"] > 0 && med["traced"] > 0)
+                    printf "%d\t%s\t%s\t%s\t%s\n", i, name[c], med["traced"] / med["untraced"],
+                        (lo["traced"] > 0 ? lo["traced"] / med["untraced"] : 0.001), hi["traced"] / med["untraced"] > behaviour
+            }
+        }' behaviour="$outdir/behaviour.dat" "$csv"
+    printf '\n'
     if [ "$un" -gt 0 ] && [ "$tn" -gt 0 ]; then
-        awk -v u="$umed" -v t="$tmed" -v umin="$umin" -v umax="$umax" -v tmin="$tmin" -v tmax="$tmax" 'BEGIN {
-            printf "ratio traced/untraced (medians): %.3f\n", t / u
-            if (t < u) printf "tracing slowed the benchmark by %.1f%%", (1 - t / u) * 100
-            else printf "tracing did not slow the benchmark (%+.1f%%)", (t / u - 1) * 100
-            if (tmax >= umin && umax >= tmin) printf "; the ranges overlap, so part of it is run-to-run noise\n"
-            else printf "; the ranges do not overlap\n"
-        }'
+        awk -F, 'NR > 1 && $14 == "ok" { print $2, $3 }' "$csv" | sort -k1,1 -k2,2g | awk '
+            { v[$1, ++n[$1]] = $2 }
+            function median(k,   m) { m = n[k]; return (m % 2) ? v[k, (m + 1) / 2] : (v[k, m / 2] + v[k, m / 2 + 1]) / 2 }
+            END {
+                u = median("untraced"); t = median("traced")
+                umin = v["untraced", 1]; umax = v["untraced", n["untraced"]]
+                tmin = v["traced", 1]; tmax = v["traced", n["traced"]]
+                printf "ratio traced/untraced (medians): %.3f\n", t / u
+                if (t < u) printf "tracing slowed the benchmark by %.1f%%", (1 - t / u) * 100
+                else printf "tracing did not slow the benchmark (%+.1f%%)", (t / u - 1) * 100
+                if (tmax >= umin && umax >= tmin) printf "; the ranges overlap, so part of it is run-to-run noise\n"
+                else printf "; the ranges do not overlap\n"
+            }'
     else
         printf 'no ratio: a kind has no successful run (see %s)\n' "$csv"
+    fi
+    if [ -z "$cal_reads" ]; then
+        printf 'read/write counts: not available here (no /proc/self/io)\n'
     fi
 } >"$outdir/summary.txt"
 cat -- "$outdir/summary.txt"
 
 if command -v gnuplot >/dev/null 2>&1 && [ "$un" -gt 0 ] && [ "$tn" -gt 0 ]; then
-    awk -F, 'NR > 1 && $4 == "ok" && $2 == "untraced" { print $3 / 1024 }' "$csv" >"$outdir/untraced.dat"
-    awk -F, 'NR > 1 && $4 == "ok" && $2 == "traced" { print $3 / 1024 }' "$csv" >"$outdir/traced.dat"
-    q="'"
-    title="Probe effect of $analysis: ipc-static ${bench[*]}"
-    title="${title//$q/$q$q}"
+    awk -F, 'NR > 1 && $14 == "ok" && $2 == "untraced" { print $3 }' "$csv" >"$outdir/untraced.dat"
+    awk -F, 'NR > 1 && $14 == "ok" && $2 == "traced" { print $3 }' "$csv" >"$outdir/traced.dat"
+    gq() { local q="'"; printf "'%s'" "${1//$q/$q$q}"; }
+    title1="Probe effect of $analysis: ipc-static ${bench[*]}"
+    title2="$cpu ($ncpu CPUs), $osname $osrel; placement $placement; $un untraced + $tn traced runs, interleaved"
     png_term=pngcairo
     gnuplot -e 'set terminal pngcairo' >/dev/null 2>&1 || png_term=png
-    gp="set termoption noenhanced
-set title '$title'
-set ylabel 'Bandwidth (MiB/s)'
-set xtics ('untraced' 1, 'traced ($analysis)' 2)
-set xrange [0.4:2.6]
-set yrange [0:*]
-set grid ytics
-set style fill transparent solid 0.3
-set style boxplot nooutliers
-set boxwidth 0.5
-set jitter overlap screen 0.02 spread 0.4
-unset key
-plot 'untraced.dat' using (1):1 with boxplot lc 1, \\
-     'traced.dat' using (2):1 with boxplot lc 2, \\
-     'untraced.dat' using (1):1 with points pt 7 ps 0.8 lc 1, \\
-     'traced.dat' using (2):1 with points pt 7 ps 0.8 lc 2"
-    printf '%s\n' "$gp" >"$outdir/probe-effect.gp"
+    {
+        printf 'set termoption noenhanced\n'
+        printf 'set title %s . "\\n" . %s\n' "$(gq "$title1")" "$(gq "$title2")"
+        printf 'set ylabel "Bandwidth (KBytes/sec, as ipc-static prints it)"\n'
+        printf 'set format y "%%.0f"\n'
+        printf 'set lmargin 14\n'
+        printf "set xtics ('untraced' 1, 'traced (%s)' 2)\n" "$analysis"
+        printf 'set xrange [0.4:2.6]\n'
+        printf 'set yrange [0:*]\n'
+        printf 'set grid ytics\n'
+        printf 'set style fill transparent solid 0.3\n'
+        printf 'set style boxplot nooutliers\n'
+        printf 'set boxwidth 0.5\n'
+        printf 'set jitter overlap screen 0.02 spread 0.4\n'
+        printf 'unset key\n'
+        printf "plot 'untraced.dat' using (1):1 with boxplot lc 1, \\\\\n"
+        printf "     'traced.dat' using (2):1 with boxplot lc 2, \\\\\n"
+        printf "     'untraced.dat' using (1):1 with points pt 7 ps 0.8 lc 1, \\\\\n"
+        printf "     'traced.dat' using (2):1 with points pt 7 ps 0.8 lc 2\n"
+    } >"$outdir/probe-effect.gp"
+    {
+        printf 'set termoption noenhanced\n'
+        printf 'set title %s . "\\n" . %s . "\\n" . %s\n' "$(gq "Systemic behaviour under $analysis: traced runs over the untraced median")" \
+            "$(gq "ipc-static ${bench[*]}")" "$(gq "$title2")"
+        printf 'set datafile separator "\\t"\n'
+        printf 'set logscale y 10\n'
+        printf 'set ylabel "traced / untraced median (log scale; 1 = no change)"\n'
+        printf 'set grid ytics\n'
+        printf 'set xtics rotate by -30 scale 0\n'
+        printf 'set bmargin 9\n'
+        printf 'set style fill solid 0.4\n'
+        printf 'set boxwidth 0.6\n'
+        printf 'set xrange [0.3:9.7]\n'
+        printf 'unset key\n'
+        printf 'set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "black"\n'
+        printf "plot 'behaviour.dat' using 1:3:xtic(2) with points pt 7 ps 1.4 lc 2, \\\\\n"
+        printf "     '' using 1:3:4:5 with yerrorbars pt -1 lc 2\n"
+    } >"$outdir/behaviour.gp"
     (
         cd -- "$outdir"
-        gnuplot -e "set terminal svg size 700,500 dynamic background rgb 'white'; set output 'probe-effect.svg'" probe-effect.gp
-        gnuplot -e "set terminal $png_term size 700,500; set output 'probe-effect.png'" probe-effect.gp
+        gnuplot -e "set terminal svg size 960,560 dynamic background rgb 'white'; set output 'probe-effect.svg'" probe-effect.gp
+        gnuplot -e "set terminal $png_term size 960,560; set output 'probe-effect.png'" probe-effect.gp
+        if [ -s behaviour.dat ]; then
+            gnuplot -e "set terminal svg size 960,600 dynamic background rgb 'white'; set output 'behaviour.svg'" behaviour.gp
+            gnuplot -e "set terminal $png_term size 960,600; set output 'behaviour.png'" behaviour.gp
+        fi
     )
-    printf '%s: wrote %s and %s\n' "$prog" "$outdir/summary.txt" "$outdir/probe-effect.svg" >&2
+    printf '%s: wrote %s, %s and %s\n' "$prog" "$outdir/summary.txt" "$outdir/probe-effect.svg" "$outdir/behaviour.svg" >&2
 fi
 [ "$un" -gt 0 ] && [ "$tn" -gt 0 ]

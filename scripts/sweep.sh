@@ -2,34 +2,138 @@
 # sweep.sh: run ipc-static over a grid of IPC configurations, modes and buffer
 # sizes, several trials each, appending one CSV row per finished run.
 #
-#   scripts/sweep.sh [-o DIR] [-n trials] [-B] [-m modes] [-i configs]
-#                    [-b sizes] [-t totalsize] [-j jobs] [--allow-parallel]
-#                    [--retry-failed] [--timeout SECONDS] [-- extra ipc-static args]
+#   scripts/sweep.sh [-BF] [-o DIR] [-n trials] [-m modes] [-i configs]
+#                    [-b sizes] [-t totalsize] [-a cpu[,cpu]] [-j jobs]
+#                    [--allow-parallel] [--retry-failed] [--timeout SECONDS]
+#                    [-- extra ipc-static args]
+#
+# Example (this machine: 2-core AMD EPYC VM, Linux 6.18):
+#   $ scripts/sweep.sh -o results/pin -B -a 0 -n 3 -b 4k,128k -i pipe,local
+#   sweep.sh: 12 runs planned, 0 already in results/pin/results.csv, 12 to do (bare, JSON, cpu0)
+#   [ 1/12] pipe 2thread b=4096 trial 1/3: 2418930.55 KBytes/sec  load 0.31
+#   [ 2/12] pipe 2thread b=131072 trial 1/3: 4744212.77 KBytes/sec  load 0.31  (about 1s left)
+#   ...
+#   sweep.sh: done in 1s: 12 ok, 0 failed, 0 skipped; results in results/pin/results.csv
+#   sweep.sh: load average before the runs: 0.31 to 0.36 (median 0.31); other tasks runnable at 1 of 12 run starts
 #
 # Output, all under DIR (default ./results):
 #   DIR/results.csv  one row per run: ipc,sflag,mode,buffersize,totalsize,trial,
 #                    bandwidth_kbps,time_s[,utime_s,stime_s,minflt,majflt,nvcsw,
-#                    nivcsw with -g],status,error
+#                    nivcsw with -g],affinity,prefault,load1,runnable,status,error
 #   DIR/raw/         each run's raw output (.json with -j support, else .txt)
 #                    and, for a failed run, its stderr (.err)
 #   DIR/host.txt     `ipc-static describe` (or /proc/cpuinfo + uname fallback)
 #   DIR/sweep.meta   the settings that every row of DIR must share
 # The binary is $IPC_STATIC when set, else ipc-static next to scripts/.
+#
+# Caveats:
+# - Each run is started in a process group of its own (bash job control,
+#   `set -m`, around the launch only), with `timeout` as its leader. On
+#   SIGINT, SIGTERM or SIGHUP the sweep signals every such group, waits until
+#   no process of them is left (SIGKILL after 2 s), removes the unfinished
+#   run's partial files and exits 128+signal with the command that resumes.
+#   SIGKILL cannot be caught: a run in progress then finishes on its own
+#   (at most --timeout seconds).
+# - Signals that were ignored when bash started (a sweep started with `&` from
+#   a non-interactive shell ignores SIGINT) cannot be trapped: use SIGTERM.
+# - load1 is the 1-minute load average before each run (it includes the
+#   sweep's own recent runs); runnable counts the other tasks runnable at that
+#   instant (Linux; with -j, the sweep's own concurrent runs too).
 set -euo pipefail
 
 EX_USAGE=64
 EX_UNAVAILABLE=69
 prog=sweep.sh
+orig_args=("$@")
+
+# ---- interruption: from the first line on, stop every run in progress ------
+# run_item/run_base map the process group of each run in progress (its leader,
+# timeout, is the group's id) to its plan item and its files' base name.
+declare -A run_item=() run_base=() run_load=()
+csv=
+launching=0
+bang_before=
+finished_rows=0
+
+# groups_alive PGID...: true while any process of these groups exists.
+groups_alive() {
+    local p
+    for p in "$@"; do
+        kill -0 -- "-$p" 2>/dev/null && return 0
+        kill -0 "$p" 2>/dev/null && return 0
+    done
+    return 1
+}
+
+# stop_runs: SIGTERM to every run's group, SIGKILL after 2 s, and wait until
+# none of their processes is left (bash reaps the leaders as they exit).
+stop_runs() {
+    local pids=("${!run_item[@]}") p tries=0
+    # A run being launched: its group exists once $! has changed.
+    if [ "$launching" = 1 ] && [ -n "${!:-}" ] && [ "${!:-}" != "$bang_before" ]; then
+        pids+=("$!")
+    fi
+    [ "${#pids[@]}" -gt 0 ] || return 0
+    for p in "${pids[@]}"; do
+        kill -TERM -- "-$p" 2>/dev/null || true
+        kill -TERM "$p" 2>/dev/null || true
+    done
+    while groups_alive "${pids[@]}"; do
+        tries=$((tries + 1))
+        if [ "$tries" = 40 ]; then
+            for p in "${pids[@]}"; do
+                kill -KILL -- "-$p" 2>/dev/null || true
+                kill -KILL "$p" 2>/dev/null || true
+            done
+        elif [ "$tries" -gt 200 ]; then
+            printf '%s: warning: processes of process group(s) %s are still there after SIGKILL\n' "$prog" "${pids[*]}" >&2
+            break
+        fi
+        sleep 0.05
+    done
+    for p in "${pids[@]}"; do
+        wait "$p" 2>/dev/null || true
+        if [ -n "${run_base[$p]:-}" ]; then
+            rm -f -- "${run_base[$p]}.out.tmp" "${run_base[$p]}.err.tmp"
+        fi
+    done
+}
+
+on_signal() {
+    local sig="$1" code
+    # A second signal must not cut the clean-up short.
+    trap '' INT TERM HUP
+    case "$sig" in INT) code=130 ;; HUP) code=129 ;; *) code=143 ;; esac
+    stop_runs
+    if [ -n "$csv" ]; then
+        printf '\n%s: interrupted by SIG%s; no run of the sweep is left running; %d runs finished in this session are in %s\n' \
+            "$prog" "$sig" "$finished_rows" "$csv" >&2
+    else
+        printf '\n%s: interrupted by SIG%s before any run\n' "$prog" "$sig" >&2
+    fi
+    printf '%s: to resume, run the same command again: %s\n' "$prog" \
+        "$(printf '%q ' "$0" ${orig_args[@]+"${orig_args[@]}"} | sed 's/ $//')" >&2
+    exit "$code"
+}
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
+trap 'on_signal HUP' HUP
 
 usage_text() {
     cat <<'EOF'
-usage: scripts/sweep.sh [-o DIR] [-n trials] [-B] [-m modes] [-i configs]
-                        [-b sizes] [-t totalsize] [-j jobs] [--allow-parallel]
-                        [--retry-failed] [--timeout SECONDS] [-- ipc-static args]
+usage: scripts/sweep.sh [-BF] [-o DIR] [-n trials] [-m modes] [-i configs]
+                        [-b sizes] [-t totalsize] [-a cpu[,cpu]] [-j jobs]
+                        [--allow-parallel] [--retry-failed] [--timeout SECONDS]
+                        [-- ipc-static args]
   -o DIR        output directory (default: ./results); rerunning with the same
                 DIR skips the runs already recorded there
   -n trials     runs per configuration, mode and size (default: 5)
   -B            bare mode: pass -B (no quiescing) to ipc-static
+  -F            pre-fault: pass -F (touch every page of both buffers before
+                the start stamp) to ipc-static
+  -a cpu[,cpu]  pin every run: pass -a to ipc-static (one CPU: both sides on
+                it; two: the receiver on the first, the sender on the second);
+                default: unpinned, recorded as such
   -m modes      comma-separated: 1thread,2thread,2proc (default: 2thread)
   -i configs    comma-separated: pipe,local,tcp,local-s,tcp-s, and pipe-s on
                 Linux (-s sizes the kernel buffers) (default: pipe,local,local-s)
@@ -42,7 +146,7 @@ usage: scripts/sweep.sh [-o DIR] [-n trials] [-B] [-m modes] [-i configs]
   --retry-failed  rerun the runs recorded as failed in DIR
   --timeout S   give up on a run after S seconds, recording it failed (default: 600)
   -- ARGS       extra ipc-static arguments for every run (e.g. -- -g for rusage
-                columns); -b -i -t -s -B -j -q -v -n are set by sweep.sh itself
+                columns); -a -b -i -t -s -B -F -j -q -v -n are set by sweep.sh itself
 EOF
 }
 
@@ -74,6 +178,8 @@ parse_size() {
 outdir=results
 trials=5
 bare=0
+prefault=0
+pin=
 modes_arg=2thread
 configs_arg=pipe,local,local-s
 sizes_arg=
@@ -89,6 +195,8 @@ while [ "$#" -gt 0 ]; do
     case "$1" in
         -h | --help) usage_text; exit 0 ;;
         -B) bare=1; shift ;;
+        -F) prefault=1; shift ;;
+        -BF | -FB) bare=1; prefault=1; shift ;;
         -o) need_value "$@"; outdir="$2"; shift 2 ;;
         -o?*) outdir="${1#-o}"; shift ;;
         -n) need_value "$@"; trials="$2"; shift 2 ;;
@@ -101,6 +209,8 @@ while [ "$#" -gt 0 ]; do
         -b?*) sizes_arg="${1#-b}"; shift ;;
         -t) need_value "$@"; total_arg="$2"; shift 2 ;;
         -t?*) total_arg="${1#-t}"; shift ;;
+        -a) need_value "$@"; pin="$2"; shift 2 ;;
+        -a?*) pin="${1#-a}"; shift ;;
         -j) need_value "$@"; jobs="$2"; shift 2 ;;
         -j?*) jobs="${1#-j}"; shift ;;
         --allow-parallel) allow_parallel=1; shift ;;
@@ -123,7 +233,19 @@ jobs=$((10#$jobs))
 if [ "$jobs" -gt 1 ] && [ "$allow_parallel" = 0 ]; then
     die_usage "-j $jobs runs benchmarks concurrently, which ruins timing sweeps; add --allow-parallel for a smoke run"
 fi
+if [ "$jobs" -gt 1 ] && { [ "${BASH_VERSINFO[0]}" -lt 5 ] || { [ "${BASH_VERSINFO[0]}" = 5 ] && [ "${BASH_VERSINFO[1]}" -lt 1 ]; }; }; then
+    die_usage "-j $jobs needs bash 5.1 or later (wait -n -p); this is $BASH_VERSION"
+fi
 case "$run_timeout" in '' | *[!0-9]* | 0) die_usage "--timeout must be a whole number of seconds >= 1" ;; esac
+case "$pin" in
+    '') ;;
+    [0-9] | [0-9][0-9] | [0-9][0-9][0-9] | [0-9][0-9][0-9][0-9]) ;;
+    *,*)
+        case "${pin%%,*}" in '' | *[!0-9]*) die_usage "-a takes cpu or cpu,cpu (numbers), not '$pin'" ;; esac
+        case "${pin#*,}" in '' | *[!0-9]*) die_usage "-a takes cpu or cpu,cpu (numbers), not '$pin'" ;; esac
+        ;;
+    *) die_usage "-a takes cpu or cpu,cpu (numbers), not '$pin'" ;;
+esac
 
 total=$(parse_size "$total_arg") || die_usage "totalsize must be a positive size like 16m, not '$total_arg'"
 
@@ -206,10 +328,10 @@ while [ "$i" -lt "${#extra[@]}" ]; do
         f="${flags:0:1}"
         flags="${flags:1}"
         case "$f" in
-            B | b | i | t | s | j | q | v | n)
+            B | b | i | t | s | j | q | v | n | a | F)
                 die_usage "extra argument -$f is set by sweep.sh itself; use its own options" ;;
             g) rusage=1 ;;
-            p | a | P | r)
+            p | P | r)
                 [ "$f" = p ] && have_port=1
                 # The value is the rest of this word, or the next word.
                 if [ -z "$flags" ]; then i=$((i + 1)); fi
@@ -224,6 +346,25 @@ if [ ! -x "$bin" ]; then
     printf '%s: %s is missing or not executable: run make first (or set IPC_STATIC)\n' "$prog" "$bin" >&2
     exit "$EX_UNAVAILABLE"
 fi
+
+# The placement every row records: the -a given, else what the sweep inherited.
+if [ -n "$pin" ]; then
+    case "$pin" in
+        *,*) affinity="cpu${pin%%,*}+cpu${pin#*,}" ;;
+        *) affinity="cpu$pin" ;;
+    esac
+else
+    affinity=unpinned
+    if [ -r /proc/self/status ] && [ -r /sys/devices/system/cpu/online ]; then
+        allowed=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+        online=$(cat /sys/devices/system/cpu/online)
+        [ -n "$allowed" ] && [ "$allowed" != "$online" ] && affinity="inherited:$allowed"
+    fi
+fi
+pass=()
+[ "$bare" = 1 ] && pass+=(-B)
+[ "$prefault" = 1 ] && pass+=(-F)
+[ -n "$pin" ] && pass+=(-a "$pin")
 
 # TCP with SO_SNDBUF/SO_RCVBUF set to a small buffer crawls on Linux loopback
 # (measured here: 15-250 KBytes/sec for 32 B to 8 KiB buffers): say so.
@@ -244,10 +385,10 @@ meta="$outdir/sweep.meta"
 rawdir="$outdir/raw"
 header="ipc,sflag,mode,buffersize,totalsize,trial,bandwidth_kbps,time_s"
 [ "$rusage" = 1 ] && header="$header,utime_s,stime_s,minflt,majflt,nvcsw,nivcsw"
-header="$header,status,error"
+header="$header,affinity,prefault,load1,runnable,status,error"
 extra_q=
 [ "${#extra[@]}" -gt 0 ] && extra_q=$(printf '%q ' "${extra[@]}")
-meta_text=$(printf 'bare=%s\nextra=%s\n' "$bare" "$extra_q")
+meta_text=$(printf 'bare=%s\nprefault=%s\naffinity=%s\nextra=%s\n' "$bare" "$prefault" "$affinity" "$extra_q")
 
 if [ -e "$csv" ]; then
     first=$(head -n 1 -- "$csv")
@@ -258,22 +399,64 @@ if [ -e "$csv" ]; then
     fi
 fi
 
-# ---- preflight: what the binary supports, and whether it takes the extra args -
-# (a 4 KiB 1thread run; nothing is recorded)
-fmt=(-v)
-fmt_ext=txt
+
+# ---- preflight: what the binary supports, and whether it takes the arguments -
+# (a 4 KiB run in the sweep's first mode; nothing is recorded)
+fmt=(-j)
+fmt_ext=json
 pre_out=$("$bin" -j -B -b 4096 -t 4096 1thread 2>/dev/null) || pre_out=
 case "$pre_out" in
-    '{'*) fmt=(-j); fmt_ext=json ;;
+    '{'*) ;;
+    *) fmt=(-v); fmt_ext=txt ;;
 esac
 pre_rc=0
-pre_err=$("$bin" "${fmt[@]}" -B -b 4096 -t 4096 ${extra[@]+"${extra[@]}"} 1thread 2>&1 >/dev/null) || pre_rc=$?
+pre_args=("${fmt[@]}" -B)
+[ "$prefault" = 1 ] && pre_args+=(-F)
+[ -n "$pin" ] && pre_args+=(-a "$pin")
+pre_err=$("$bin" "${pre_args[@]}" -b 4096 -t 4096 ${extra[@]+"${extra[@]}"} "${modes[0]}" 2>&1 >/dev/null) || pre_rc=$?
 if [ "$pre_rc" = "$EX_USAGE" ]; then
-    printf '%s: ipc-static refuses the extra arguments: %s\n' "$prog" "$(printf '%s\n' "$pre_err" | head -n 1)" >&2
+    printf '%s: ipc-static refuses the arguments: %s\n' "$prog" "$(printf '%s\n' "$pre_err" | head -n 1)" >&2
     exit "$EX_USAGE"
 elif [ "$pre_rc" != 0 ]; then
     printf '%s: warning: a 4 KiB check run failed (exit %s): %s\n' "$prog" "$pre_rc" \
         "$(printf '%s\n' "$pre_err" | head -n 1)" >&2
+fi
+
+# ---- load: is the machine busy? ----------------------------------------------
+ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+load1=
+runnable=
+# read_load: sets load1 (1-minute load average) and runnable (tasks runnable
+# right now besides this shell, which is running as it reads; Linux only).
+read_load() {
+    local l5 l15 rt rest
+    load1=
+    runnable=
+    if [ -r /proc/loadavg ]; then
+        read -r load1 l5 l15 rt rest </proc/loadavg || true
+        rt="${rt%%/*}"
+        case "$rt" in '' | *[!0-9]*) ;; *) runnable=$((rt > 0 ? rt - 1 : 0)) ;; esac
+    else
+        load1=$(sysctl -n vm.loadavg 2>/dev/null | awk '{ print $2 }') || load1=
+    fi
+}
+# cpu_busy_percent: the share of all CPUs' time that others used over 0.3 s
+# while the sweep itself waited (Linux /proc/stat); empty elsewhere.
+cpu_busy_percent() {
+    [ -r /proc/stat ] || return 0
+    local a b
+    a=$(head -n 1 /proc/stat)
+    sleep 0.3
+    b=$(head -n 1 /proc/stat)
+    printf '%s\n%s\n' "$a" "$b" | awk '
+        { idle[NR] = $5 + $6; tot[NR] = 0; for (i = 2; i <= NF; i++) tot[NR] += $i }
+        END { d = tot[2] - tot[1]; if (d > 0) printf "%.0f\n", 100 * (1 - (idle[2] - idle[1]) / d) }'
+}
+read_load
+busy=$(cpu_busy_percent)
+if awk -v l="${load1:-0}" -v n="$ncpu" -v b="${busy:-0}" 'BEGIN { exit !(l >= n / 2 || b >= 25) }'; then
+    printf '%s: warning: the machine is busy (load average %s on %s CPUs%s): expect noisy, even bimodal results; pin with -a, keep the trials interleaved (the default), or wait\n' \
+        "$prog" "${load1:-?}" "$ncpu" "${busy:+; $busy% of CPU time used by other work over 0.3 s}" >&2
 fi
 
 # ---- the output directory: create it ---------------------------------------
@@ -292,7 +475,7 @@ if [ ! -s "$outdir/host.txt" ]; then
             printf '  os_release: %s\n' "$(uname -r)"
             printf '  machine: %s\n' "$(uname -m)"
             printf '  cpu_model: %s\n' "$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)"
-            printf '  ncpu: %s\n' "$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo unknown)"
+            printf '  ncpu: %s\n' "$ncpu"
         } >"$outdir/host.txt"
     fi
 fi
@@ -330,9 +513,10 @@ for ((trial = 1; trial <= trials; trial++)); do
     done
 done
 todo="${#plan[@]}"
-printf '%s: %d runs planned, %d already in %s, %d to do (%s, %s)\n' "$prog" "$planned" \
+printf '%s: %d runs planned, %d already in %s, %d to do (%s, %s, %s%s)\n' "$prog" "$planned" \
     "$skipped" "$csv" "$todo" "$([ "$bare" = 1 ] && echo bare || echo quiescing)" \
-    "$([ "$fmt_ext" = json ] && echo JSON || echo text output)" >&2
+    "$([ "$fmt_ext" = json ] && echo JSON || echo text output)" "$affinity" \
+    "$([ "$prefault" = 1 ] && echo ', pre-faulted')" >&2
 
 # ---- one run -----------------------------------------------------------------
 # csv_field TEXT: TEXT as one quoted CSV field on one line.
@@ -378,33 +562,51 @@ extract() {
     fi
 }
 
-# run_one INDEX CONFIG MODE SIZE TRIAL ETA: one run, one CSV row; exit 0 if ok.
-run_one() {
-    local idx="$1" c="$2" m="$3" s="$4" trial="$5" eta="$6"
-    local ipc="${c%-s}" sflag=0 label base rc=0 cpid= err row result
+# start_run ITEM: launches one run in a process group of its own (job
+# control on for the launch only), leader timeout, and records it.
+start_run() {
+    local c m s trial ipc sflag=0 base pid
+    read -r c m s trial <<<"$1"
+    ipc="${c%-s}"
     [ "$ipc" != "$c" ] && sflag=1
-    label="$ipc"
-    [ "$sflag" = 1 ] && label="$ipc -s"
     base="$rawdir/$c-$m-b$s-t$total-trial$trial"
-    local args=("${fmt[@]}")
-    [ "$bare" = 1 ] && args+=(-B)
-    args+=(-i "$ipc")
+    local args=("${fmt[@]}" ${pass[@]+"${pass[@]}"} -i "$ipc")
     [ "$sflag" = 1 ] && args+=(-s)
     args+=(-b "$s" -t "$total")
     [ "$jobs" -gt 1 ] && [ "$ipc" = tcp ] && [ "$have_port" = 0 ] && args+=(-p 0)
     args+=(${extra[@]+"${extra[@]}"} "$m")
-
-    trap 'kill -TERM "$cpid" 2>/dev/null || true; wait "$cpid" 2>/dev/null || true
-          rm -f -- "$base.out.tmp" "$base.err.tmp"; exit 143' TERM
+    read_load
+    bang_before="${!:-}"
+    launching=1
+    set -m
     timeout "$run_timeout" "$bin" "${args[@]}" >"$base.out.tmp" 2>"$base.err.tmp" </dev/null &
-    cpid=$!
-    wait "$cpid" || rc=$?
-    trap - TERM
+    pid=$!
+    set +m
+    run_item[$pid]="$1"
+    run_base[$pid]="$base"
+    run_load[$pid]="$load1 $runnable"
+    launching=0
+    started_pid=$pid
+}
 
-    local ru=()
-    local bw=- time_s=- ru0=- ru1=- ru2=- ru3=- ru4=- ru5=-
+# finish_run PID STATUS INDEX ETA: one CSV row for a finished run; exit 0 if ok.
+ok_loads=()
+others_busy=0
+finish_run() {
+    local pid="$1" rc="$2" idx="$3" eta="$4"
+    local c m s trial ipc sflag=0 label base err row result l1 rn
+    read -r c m s trial <<<"${run_item[$pid]}"
+    base="${run_base[$pid]}"
+    read -r l1 rn <<<"${run_load[$pid]} "
+    ipc="${c%-s}"
+    [ "$ipc" != "$c" ] && sflag=1
+    label="$ipc"
+    [ "$sflag" = 1 ] && label="$ipc -s"
+
+    local bw=- time_s=- ru0=- ru1=- ru2=- ru3=- ru4=- ru5=- v
     read -r bw time_s ru0 ru1 ru2 ru3 ru4 ru5 < <(extract "$base.out.tmp") || true
-    ru=("$ru0" "$ru1" "$ru2" "$ru3" "$ru4" "$ru5")
+    local ru=("$ru0" "$ru1" "$ru2" "$ru3" "$ru4" "$ru5")
+    local place="$affinity,$prefault,${l1:-},${rn:-}"
     if [ "$rc" = 0 ] && [ "$bw" != - ]; then
         mv -f -- "$base.out.tmp" "$base.$fmt_ext"
         if [ -s "$base.err.tmp" ]; then mv -f -- "$base.err.tmp" "$base.err"; else rm -f -- "$base.err.tmp" "$base.err"; fi
@@ -413,7 +615,7 @@ run_one() {
         if [ "$rusage" = 1 ]; then
             for v in "${ru[@]}"; do [ "$v" = - ] && v=; row="$row,$v"; done
         fi
-        row="$row,ok,"
+        row="$row,$place,ok,"
         result="$bw KBytes/sec"
     else
         if [ "$rc" = 124 ]; then
@@ -430,12 +632,16 @@ run_one() {
         mv -f -- "$base.err.tmp" "$base.err"
         row="$ipc,$sflag,$m,$s,$total,$trial,,"
         [ "$rusage" = 1 ] && row="$row,,,,,,"
-        row="$row,failed,$(csv_field "$err")"
+        row="$row,$place,failed,$(csv_field "$err")"
         result="FAILED ($err)"
     fi
     printf '%s\n' "$row" >>"$csv"
-    printf '[%*d/%d] %s %s b=%s trial %d/%d: %s%s\n' "${#todo}" "$idx" "$todo" "$label" "$m" \
-        "$s" "$trial" "$trials" "$result" "$eta" >&2
+    finished_rows=$((finished_rows + 1))
+    unset "run_item[$pid]" "run_base[$pid]" "run_load[$pid]"
+    [ -n "$l1" ] && ok_loads+=("$l1")
+    [ -n "$rn" ] && [ "$rn" -gt 0 ] && others_busy=$((others_busy + 1))
+    printf '[%*d/%d] %s %s b=%s trial %d/%d: %s%s%s\n' "${#todo}" "$idx" "$todo" "$label" "$m" \
+        "$s" "$trial" "$trials" "$result" "${l1:+  load $l1}" "$eta" >&2
     [ "$rc" = 0 ] && [ "$bw" != - ]
 }
 
@@ -448,25 +654,22 @@ fmt_secs() {
 
 now_ms() { local t="${EPOCHREALTIME/,/.}"; printf '%s\n' "$(( ${t%.*} * 1000 + 10#${t#*.} / 1000 ))"; }
 
-on_signal() {
-    trap - INT TERM
-    local p
-    for p in $(jobs -p); do kill -TERM "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    printf '\n%s: interrupted; every finished run is in %s (rerun the same command to resume)\n' \
-        "$prog" "$csv" >&2
-    exit 130
-}
-trap on_signal INT TERM
-
 # ---- the sweep ---------------------------------------------------------------
 ok=0
 failed=0
 started=0
-running=0
+declare -A run_index=()
 t0=$(now_ms)
 for item in ${plan[@]+"${plan[@]}"}; do
-    read -r c m s trial <<<"$item"
+    # With -j, wait for a free slot first.
+    while [ "${#run_item[@]}" -ge "$jobs" ]; do
+        st=0
+        done_pid=
+        wait -n -p done_pid "${!run_item[@]}" || st=$?
+        [ -n "$done_pid" ] || continue
+        if finish_run "$done_pid" "$st" "${run_index[$done_pid]}" ""; then ok=$((ok + 1)); else failed=$((failed + 1)); fi
+        unset "run_index[$done_pid]"
+    done
     started=$((started + 1))
     eta=
     finished=$((ok + failed))
@@ -474,35 +677,41 @@ for item in ${plan[@]+"${plan[@]}"}; do
         el=$(($(now_ms) - t0))
         eta="  (about $(fmt_secs $(((el * (todo - finished) / finished + 999) / 1000))) left)"
     fi
+    start_run "$item"
+    run_index[$started_pid]=$started
     if [ "$jobs" = 1 ]; then
-        run_one "$started" "$c" "$m" "$s" "$trial" "$eta" &
         st=0
-        wait "$!" || st=$?
-        if [ "$st" = 0 ]; then ok=$((ok + 1)); else failed=$((failed + 1)); fi
-    else
-        while [ "$running" -ge "$jobs" ]; do
-            st=0
-            wait -n || st=$?
-            running=$((running - 1))
-            if [ "$st" = 0 ]; then ok=$((ok + 1)); else failed=$((failed + 1)); fi
-        done
-        run_one "$started" "$c" "$m" "$s" "$trial" "" &
-        running=$((running + 1))
+        wait "$started_pid" || st=$?
+        if finish_run "$started_pid" "$st" "$started" "$eta"; then ok=$((ok + 1)); else failed=$((failed + 1)); fi
+        unset "run_index[$started_pid]"
     fi
 done
-while [ "$running" -gt 0 ]; do
+while [ "${#run_item[@]}" -gt 0 ]; do
     st=0
-    wait -n || st=$?
-    running=$((running - 1))
-    if [ "$st" = 0 ]; then ok=$((ok + 1)); else failed=$((failed + 1)); fi
+    done_pid=
+    wait -n -p done_pid "${!run_item[@]}" || st=$?
+    [ -n "$done_pid" ] || continue
+    if finish_run "$done_pid" "$st" "${run_index[$done_pid]}" ""; then ok=$((ok + 1)); else failed=$((failed + 1)); fi
+    unset "run_index[$done_pid]"
 done
-trap - INT TERM
+trap - INT TERM HUP
 
 el=$((($(now_ms) - t0 + 500) / 1000))
 printf '%s: done in %s: %d ok, %d failed, %d skipped; results in %s\n' "$prog" "$(fmt_secs "$el")" \
     "$ok" "$failed" "$skipped" "$csv" >&2
 if [ "$failed" -gt 0 ]; then
     printf '%s: %d runs failed: see the status and error columns, and %s/*.err\n' "$prog" "$failed" "$rawdir" >&2
+fi
+if [ "${#ok_loads[@]}" -gt 0 ]; then
+    printf '%s\n' "${ok_loads[@]}" | sort -g | awk -v prog="$prog" -v busy="$others_busy" -v n="$((ok + failed))" -v ncpu="$ncpu" '
+        { v[NR] = $1 }
+        END {
+            med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+            printf "%s: load average before the runs: %s to %s (median %.2f); other tasks runnable at %d of %d run starts\n",
+                prog, v[1], v[NR], med, busy, n > "/dev/stderr"
+            if (med >= ncpu / 2 || busy * 4 >= n)
+                printf "%s: warning: the machine was busy during the sweep: treat the spread with care (plot.sh marks noisy points)\n", prog > "/dev/stderr"
+        }'
 fi
 # Exit 1 only when nothing at all succeeded.
 [ "$todo" = 0 ] || [ "$ok" -gt 0 ]

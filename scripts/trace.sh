@@ -55,7 +55,8 @@ Analyses:
   whole-program  every system call of the run, in order, with arguments
 
 Options:
-  -o FILE        write the analysis to FILE instead of stdout
+  -o FILE        write the analysis to FILE (the tracer's -o); the
+                 benchmark's own output stays on stdout
   --help, -h     this help (only before the analysis name)
 
 The benchmark is $root/ipc-static unless IPC_STATIC names another one.
@@ -222,6 +223,23 @@ if [ "$tracer" = bpftrace ]; then
 	esac
 	# bpftrace raises RLIMIT_MEMLOCK itself; do it here so that it need not.
 	ulimit -l unlimited 2>/dev/null || true
+	# Where the limit cannot be raised (a container without
+	# CAP_SYS_RESOURCE), bpftrace 0.17 prints "ERROR: Unknown error -1:
+	# couldn't set RLIMIT_MEMLOCK for bpftrace. ..." on every run and then
+	# works: BPF memory is charged to the cgroup since Linux 5.11. Drop that
+	# one line from stderr, through a filter that outlives bpftrace (it ends
+	# at end of file) and ignores SIGINT, so Ctrl-C still reaches bpftrace
+	# alone and its last words are kept. bpftrace is still exec'd: signals
+	# and the exit status are its own.
+	fifo=$(mktemp -u "${TMPDIR:-/tmp}/trace.sh.XXXXXX")
+	if mkfifo -m 600 "$fifo" 2>/dev/null; then
+		(
+			trap '' INT
+			exec grep -v -F "couldn't set RLIMIT_MEMLOCK for bpftrace" <"$fifo" >&2
+		) &
+		exec 2>"$fifo"
+		rm -f "$fifo"
+	fi
 	command_line="$binary $*"
 	if [ "$analysis" = loop-profile ]; then
 		# Room for the distinct stacks of a long run (the default is 4096).
@@ -229,8 +247,9 @@ if [ "$tracer" = bpftrace ]; then
 		export BPFTRACE_MAP_KEYS_MAX
 		profile bpftrace "$script" -c "$command_line"
 	fi
+	# -o: the tracer's own output to FILE; the benchmark's stays on stdout.
 	if [ -n "$out" ]; then
-		exec bpftrace "$script" -c "$command_line" >"$out"
+		exec bpftrace -o "$out" "$script" -c "$command_line"
 	fi
 	exec bpftrace "$script" -c "$command_line"
 else
@@ -239,7 +258,7 @@ else
 		profile dtrace -s "$script" -c "$command_line"
 	fi
 	if [ -n "$out" ]; then
-		exec dtrace -s "$script" -c "$command_line" >"$out"
+		exec dtrace -o "$out" -s "$script" -c "$command_line"
 	fi
 	exec dtrace -s "$script" -c "$command_line"
 fi

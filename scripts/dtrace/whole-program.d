@@ -6,7 +6,8 @@
  * Shows one line per system call entry and one per return:
  *   <ns since start> <tid> -> <name>(<arg0>, ..., <arg5>)
  *   <ns since start> <tid> <- <name> = <return value>
- * the bracket lines where the loop opens and closes, forks, and at the end:
+ * the bracket lines where the loop opens and closes, process and thread
+ * creation ("fork: child pid N", "thread created (thr_new)"), and at the end:
  *   syscalls: N, first syscall: <name>, last syscall: <name>
  * Meant for -B -q runs: no quiescing, no output, and small totals keep it
  * short (every read and write of the loop is a line).
@@ -49,7 +50,8 @@
  *   execve, start dtrace first with a predicate on execname alone and run
  *   the benchmark from another shell.
  * - Lines come from per-CPU buffers: sort -n -k1,1 restores the true order.
- * - Arguments are printed raw, in hex.
+ * - Arguments are printed raw, in hex; return values in decimal, except the
+ *   addresses mmap and shmat return (hex).
  */
 
 #pragma D option quiet
@@ -100,10 +102,21 @@ syscall::clock_gettime:entry
 	printf("%d %d bracket %d close (%d ns)\n", timestamp - t0, tid, closed, timestamp - t_open);
 }
 
+/*
+ * Processes and threads: FreeBSD's proc:::create fires for fork, vfork,
+ * pdfork and rfork only; a thread (pthread_create) is made by thr_new(2),
+ * whose new tid shows as the tid of its first system call.
+ */
 proc:::create
 /execname == "ipc-static" && progenyof($target)/
 {
-	printf("%d %d fork: child %d\n", timestamp - t0, tid, args[0]->p_pid);
+	printf("%d %d fork: child pid %d\n", timestamp - t0, tid, args[0]->p_pid);
+}
+
+syscall::thr_new:return
+/execname == "ipc-static" && progenyof($target) && arg0 == 0/
+{
+	printf("%d %d thread created (thr_new)\n", timestamp - t0, tid);
 }
 
 syscall:::entry
@@ -116,8 +129,18 @@ syscall:::entry
 	nsyscalls++;
 }
 
+/* Calls that return an address (mmap, shmat) in hex unless they failed
+ * (-1); the others in signed decimal. */
 syscall:::return
-/execname == "ipc-static" && progenyof($target)/
+/execname == "ipc-static" && progenyof($target) &&
+    (probefunc == "mmap" || probefunc == "shmat") && (int64_t)arg0 != -1/
+{
+	printf("%d %d <- %s = 0x%x\n", timestamp - t0, tid, probefunc, arg0);
+}
+
+syscall:::return
+/execname == "ipc-static" && progenyof($target) &&
+    !((probefunc == "mmap" || probefunc == "shmat") && (int64_t)arg0 != -1)/
 {
 	printf("%d %d <- %s = %d\n", timestamp - t0, tid, probefunc, (int64_t)arg0);
 }

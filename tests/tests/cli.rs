@@ -19,7 +19,7 @@ fn no_arguments_prints_the_usage_with_defaults() {
     let r = run(&[]);
     assert_eq!(r.code, Some(64));
     assert_eq!(r.stdout, "");
-    assert!(r.stderr.starts_with("usage: ipc-static [-Bghjqsv]"), "{}", r.stderr);
+    assert!(r.stderr.starts_with("usage: ipc-static [-BFghjqsv]"), "{}", r.stderr);
     for default in ["131072", "16777216", "10141", "default: pipe", "1thread", "2thread", "2proc"] {
         assert!(r.stderr.contains(default), "usage lacks {default}");
     }
@@ -30,7 +30,28 @@ fn help_goes_to_stdout() {
     let r = run(&["-h"]);
     assert_eq!(r.code, Some(0));
     assert!(r.stdout.starts_with("usage: ipc-static"));
+    assert!(r.stdout.contains("-F                 pre-fault"), "{}", r.stdout);
     assert_eq!(r.stderr, "");
+    // --help, as the scripts accept it: the same usage, on stdout, exit 0.
+    let long = run(&["--help"]);
+    assert_eq!(long.code, Some(0));
+    assert_eq!(long.stdout, r.stdout);
+    assert_eq!(long.stderr, "");
+}
+
+#[test]
+fn prefault_runs_and_says_so() {
+    for mode in ["1thread", "2thread", "2proc"] {
+        // Buffer sizes on whole pages and not (1000 B shares a page between the buffers).
+        for (buffer, total) in [("65536", "1m"), ("1000", "1000000")] {
+            let r = run(&["-B", "-F", "-v", "-b", buffer, "-t", total, mode]);
+            assert_eq!(r.code, Some(0), "{mode} {buffer}: {}", r.stderr);
+            assert!(r.stdout.contains("\n  prefault: yes\n"), "{mode}: {}", r.stdout);
+            assert!(r.stdout.lines().last().is_some_and(is_bandwidth_line), "{mode}: {}", r.stdout);
+        }
+    }
+    let r = run(&["-B", "-v", "-b", "65536", "-t", "1m", "2thread"]);
+    assert!(!r.stdout.contains("prefault"), "only with -F: {}", r.stdout);
 }
 
 #[test]

@@ -1620,6 +1620,9 @@ fn model(args: &[Vec<u8>]) -> Model {
     while i < args.len() {
         let arg = &args[i];
         i += 1;
+        if arg == b"--help" {
+            return Model::Help;
+        }
         if arg == b"--" {
             operand = args.get(i).map(|a| a.as_slice());
             i += 1;
@@ -1638,6 +1641,7 @@ fn model(args: &[Vec<u8>]) -> Model {
                 b'q' => c.quiet = true,
                 b's' => c.size_kernel = true,
                 b'v' => c.verbose = true,
+                b'F' => {}
                 b'h' => return Model::Help,
                 b'b' | b'i' | b'p' | b't' => {
                     let value: &[u8] = if at < arg.len() {
@@ -1710,7 +1714,7 @@ fn option_tokens(rng: &mut Rng, letter: u8, value: Vec<u8>) -> Vec<Vec<u8>> {
 
 fn random_token(rng: &mut Rng) -> Vec<Vec<u8>> {
     match rng.below(14) {
-        0 => vec![rng.pick(&[&b"-B"[..], b"-q", b"-s", b"-v", b"-Bq", b"-qB", b"-Bqsv", b"-vvv", b"-BBBB"]).to_vec()],
+        0 => vec![rng.pick(&[&b"-B"[..], b"-q", b"-s", b"-v", b"-Bq", b"-qB", b"-Bqsv", b"-vvv", b"-BBBB", b"-F", b"-BFq"]).to_vec()],
         1 => {
             let mut t = b"-".to_vec();
             if rng.chance(50) {
@@ -1742,7 +1746,7 @@ fn random_token(rng: &mut Rng) -> Vec<Vec<u8>> {
         // Random bytes, never NUL; never a leading '-' (it could spell an
         // option this model does not know, such as a later version's).
         11 => vec![(0..1 + rng.below(6)).map(|k| if k == 0 { 1 + rng.below(44) as u8 } else { 1 + rng.below(255) as u8 }).collect()],
-        12 if rng.chance(3) => vec![b"-h".to_vec()],
+        12 if rng.chance(3) => vec![rng.pick(&[&b"-h"[..], b"--help", b"--helpx", b"--hel"]).to_vec()],
         _ => vec![rng.pick(&[&b"1thread"[..], b"2thread", b"2proc"]).to_vec()],
     }
 }

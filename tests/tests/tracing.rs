@@ -379,6 +379,24 @@ fn loop_faults_finds_first_touch_faults() {
         // The two untouched 64 KiB buffers are touched first in the loop.
         assert!(faults >= BUFFER / 4096, "{mode}: {faults} faults\n{out}");
         assert!(whole >= faults, "{mode}\n{out}");
+        let kernel: u64 = per_thread.iter().filter(|(k, _)| k.contains(", kernel, ")).map(|(_, n)| n).sum();
+        assert_eq!(kernel, 2 * BUFFER / 4096, "{mode}: one kernel fault per page of each buffer\n{out}");
+        // -F touches every page before the start stamp: no buffer faults in
+        // the loop, in any mode (2proc keeps the receiver's pages from the
+        // child, or the fork would make them copy-on-write).
+        let mut args = bench_args("pipe", mode, "1048576", "65536");
+        args.insert(0, "-F");
+        let t = trace("loop-faults", &args);
+        let out = &t.stdout;
+        assert_brackets(out, 1);
+        let per_thread = map(out, "loop_faults");
+        let kernel: u64 = per_thread.iter().filter(|(k, _)| k.contains(", kernel, ")).map(|(_, n)| n).sum();
+        eprintln!("loop-faults pipe -F {mode}: {per_thread:?}");
+        assert_eq!(kernel, 0, "{mode} -F: no fault of read() or write() on the buffers\n{out}");
+        // What may remain are user faults of the program's own: in 2proc the
+        // child's first write to the page that carries its start stamp back,
+        // and copy-on-write faults on stack pages after the fork (0 to 3 here,
+        // depending on when each side first writes them).
     }
 }
 
@@ -419,7 +437,41 @@ fn whole_program_lists_execve_first_and_exit_group_last() {
         let lines = names.len() as u64;
         assert!(lines >= n && lines - n <= 2, "{mode}: {lines} entry lines for {n} system calls\n{out}");
         assert_eq!(names.iter().filter(|&&n| n == "clock_gettime").count(), 2, "{mode}\n{out}");
+        assert_addresses_in_hex_and_creations_named(mode, out);
     }
+}
+
+/// whole-program prints mmap's return as a whole hex address (the loop's
+/// buffers lie inside it), and names a new thread as a thread and a new
+/// process as a fork.
+fn assert_addresses_in_hex_and_creations_named(mode: &str, out: &str) {
+    let mut mappings = Vec::new();
+    for line in out.lines() {
+        if let Some((_, ret)) = line.split_once(" <- mmap = ") {
+            let hex = ret.strip_prefix("0x").unwrap_or_else(|| panic!("{mode}: mmap return not in hex: {line}"));
+            mappings.push(u64::from_str_radix(hex, 16).unwrap());
+        }
+    }
+    assert!(!mappings.is_empty(), "{mode}: no mmap return\n{out}");
+    // The buffers' mapping is 0x30000 or 0x20000 bytes (stack + 2 x 64 KiB); every
+    // read of the loop reads into it, which a 32-bit cut address would miss.
+    let read_buffer = out
+        .lines()
+        .find_map(|l| l.split_once(" -> read(").map(|(_, args)| args.split(", ").nth(1).unwrap().to_string()))
+        .unwrap_or_else(|| panic!("{mode}: no read\n{out}"));
+    let read_buffer = u64::from_str_radix(read_buffer.trim_start_matches("0x"), 16).unwrap();
+    assert!(
+        mappings.iter().any(|&m| read_buffer >= m && read_buffer < m + 0x30000),
+        "{mode}: the read buffer {read_buffer:#x} lies in none of the mmap returns {mappings:x?}"
+    );
+    let threads = out.matches(" thread created: tid ").count();
+    let forks = out.matches(" fork: child pid ").count();
+    let (want_threads, want_forks) = match mode {
+        "2thread" => (1, 0),
+        "2proc" => (0, 1),
+        _ => (0, 0),
+    };
+    assert_eq!((threads, forks), (want_threads, want_forks), "{mode}: thread and fork lines\n{out}");
 }
 
 #[test]
@@ -678,12 +730,35 @@ fn trace_sh_writes_to_a_file_and_finds_the_binary_next_to_scripts() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(out.stdout.is_empty(), "the analysis goes to the file, not stdout");
+    assert!(out.stdout.iter().all(|b| b.is_ascii_whitespace()), "the analysis goes to the file, not stdout");
     let text = fs::read_to_string(&file).unwrap();
     eprintln!("trace.sh -o: {} bytes, read bytes {}", text.len(), value(&text, "read bytes:"));
     assert_brackets(&text, 1);
     assert_eq!(value(&text, "read bytes:"), TOTAL);
     assert_eq!(value(&text, "write bytes:"), TOTAL);
+    assert!(!stderr.contains("RLIMIT_MEMLOCK"), "bpftrace's harmless RLIMIT_MEMLOCK line is filtered: {stderr}");
+    // Without -q: the benchmark's own output stays on stdout, apart from the analysis.
+    let out = Command::new("timeout")
+        .arg("300")
+        .arg(trace_sh())
+        .arg("loop-returns")
+        .arg("-o")
+        .arg(&file)
+        .args(["--", "-B", "-t", "1048576", "-b", "65536", "2thread"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "only the bandwidth line on stdout: {stdout:?}");
+    assert!(ipc_static_tests::is_bandwidth_line(lines[0]), "{stdout:?}");
+    let text = fs::read_to_string(&file).unwrap();
+    assert!(!text.contains("KBytes/sec"), "the benchmark's line is not in the analysis file:\n{text}");
+    assert_brackets(&text, 1);
+    assert!(!stderr.contains("RLIMIT_MEMLOCK"), "{stderr}");
+    assert!(stderr.lines().all(|l| !l.starts_with("ERROR")), "no error from bpftrace: {stderr}");
     // A missing benchmark is a clear error (66), named.
     let out = Command::new(trace_sh())
         .args(["loop-returns", "--", "-B", "-q", "2thread"])
