@@ -98,6 +98,8 @@ pub struct Config {
     pub counters: Option<CounterSet>,
     /// -a: pin the receiver and sender to CPUs.
     pub affinity: Option<Affinity>,
+    /// -F: touch every page of both buffers before the start stamp.
+    pub prefault: bool,
 }
 
 impl Config {
@@ -111,7 +113,7 @@ pub enum Command {
     Run(Config),
     /// `describe`: the host, in text or (-j) JSON.
     Describe { json: bool },
-    /// -h: the usage on stdout.
+    /// -h or --help: the usage on stdout.
     Help,
     /// No arguments at all: the usage on stderr, as the lab's binary does.
     Usage,

@@ -28,6 +28,7 @@ const OPTIONS: &[Opt] = &[
     value(b'a', Setting::Affinity, "invalid CPU list (cpu or receiver_cpu,sender_cpu; 0..1023)"),
     flag(b'B', Switch::Bare),
     value(b'b', Setting::BufferSize, "buffer size"),
+    flag(b'F', Switch::Prefault),
     flag(b'g', Switch::Rusage),
     Opt { letter: b'h', action: Action::Help, message: "" },
     value(b'i', Setting::Ipc, "unknown IPC type (pipe, local or tcp)"),
@@ -95,6 +96,7 @@ enum Switch {
     Verbose,
     Json,
     Rusage,
+    Prefault,
 }
 
 #[derive(Clone, Copy)]
@@ -181,12 +183,17 @@ where
         rusage: false,
         counters: None,
         affinity: None,
+        prefault: false,
     };
     // Kept as given until the sizes are checked against each other.
     let mut buffer_size = DEFAULT_BUFFER_SIZE as u64;
     let mut operand = None;
 
     while let Some(arg) = args.next() {
+        // The one long option: what users of other tools type first.
+        if arg == b"--help" {
+            return Ok(Command::Help);
+        }
         if arg == b"--" {
             operand = args.next();
             break;
@@ -282,6 +289,7 @@ fn switch_of(config: &mut Config, switch: Switch) -> &mut bool {
         Switch::Verbose => &mut config.verbose,
         Switch::Json => &mut config.json,
         Switch::Rusage => &mut config.rusage,
+        Switch::Prefault => &mut config.prefault,
     }
 }
 

@@ -27,6 +27,25 @@ fn defaults_match_the_lab() {
     assert_eq!(c.ipc, IpcType::Pipe);
     assert_eq!(c.mode, Mode::TwoThread);
     assert!(!c.bare && !c.quiet && !c.size_kernel_buffers && !c.verbose);
+    assert!(!c.prefault, "buffers stay untouched unless -F");
+}
+
+#[test]
+fn prefault_is_a_flag_that_groups() {
+    assert!(config(&["-F", "2proc"]).prefault);
+    let c = config(&["-BFq", "-b4096", "1thread"]);
+    assert!(c.prefault && c.bare && c.quiet);
+}
+
+#[test]
+fn long_help_is_help_only_among_the_options() {
+    assert_eq!(parse_str(&["--help"]), Ok(Command::Help));
+    assert_eq!(parse_str(&["-B", "--help", "2thread"]), Ok(Command::Help));
+    // After --, or as the mode, it is an operand like any other word.
+    assert!(parse_str(&["--", "--help"]).is_err());
+    assert!(parse_str(&["2thread", "--help"]).is_err());
+    // Other long options stay unknown.
+    assert!(parse_str(&["--helpme", "2thread"]).is_err());
 }
 
 #[test]
@@ -177,11 +196,20 @@ fn the_grammar_table_matches_the_usage_and_the_names() {
     render_usage(&mut out);
     let usage = String::from_utf8(out).unwrap();
     let synopsis = usage.split("\n\n").next().unwrap();
+    // The flags group of the synopsis: `[-BFghjqsv]`.
+    let flags = synopsis
+        .split("[-")
+        .filter_map(|group| group.split_once(']').map(|(letters, _)| letters))
+        .find(|group| group.len() > 1 && group.chars().all(|c| c.is_ascii_alphabetic()))
+        .expect("a [-flags] group in the synopsis");
     let mut letters = std::collections::HashSet::new();
     for option in OPTIONS {
         let letter = option.letter as char;
         assert!(letters.insert(letter), "-{letter} twice in the table");
-        assert!(usage.contains(&format!("    -{letter} ")), "-{letter} is not explained in the usage");
+        assert!(
+            usage.contains(&format!("    -{letter} ")) || usage.contains(&format!("    -{letter}, ")),
+            "-{letter} is not explained in the usage"
+        );
         match option.action {
             Action::Value(_) => {
                 assert!(!option.message.is_empty(), "-{letter} has no message");
@@ -189,11 +217,11 @@ fn the_grammar_table_matches_the_usage_and_the_names() {
             }
             Action::Flag(_) | Action::Help => {
                 assert!(option.message.is_empty(), "-{letter} takes no value, so no message");
-                assert!(synopsis.contains("[-Bghjqsv]") && "Bghjqsv".contains(letter), "-{letter} is not a synopsis flag");
+                assert!(flags.contains(letter), "-{letter} is not a synopsis flag");
             }
         }
     }
-    assert_eq!(letters.len(), "Bghjqsv".len() + 7);
+    assert_eq!(letters.len(), flags.len() + 7);
     for &(name, ipc) in IPC_TYPES {
         assert_eq!(ipc.name().as_bytes(), name);
     }

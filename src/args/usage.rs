@@ -2,10 +2,10 @@
 
 use crate::output::Sink;
 
-/// The usage, with the defaults, as printed for errors and -h.
+/// The usage, with the defaults, as printed for errors, -h and --help.
 pub fn render_usage(out: &mut impl Sink) {
     out.put_str(
-        "usage: ipc-static [-Bghjqsv] [-a cpu[,cpu]] [-b buffersize] [-i pipe|local|tcp]\n\
+        "usage: ipc-static [-BFghjqsv] [-a cpu[,cpu]] [-b buffersize] [-i pipe|local|tcp]\n\
          \x20                 [-n iterations] [-P arch|dcache|instr|tlbmem|sw] [-p tcp_port]\n\
          \x20                 [-t totalsize] mode\n\
          \n\
@@ -20,8 +20,10 @@ pub fn render_usage(out: &mut impl Sink) {
          \x20                      and the sender to the second\n\
          \x20   -B                 bare mode: no quiescing (sync, sleeps) around the loop\n\
          \x20   -b buffersize      user buffer size in bytes (default: 131072)\n\
+         \x20   -F                 pre-fault: touch every page of both buffers before the\n\
+         \x20                      start stamp (default: untouched, first touch in the loop)\n\
          \x20   -g                 getrusage: CPU time, faults, context switches per loop\n\
-         \x20   -h                 print this help on stdout\n\
+         \x20   -h, --help         print this help on stdout\n\
          \x20   -i pipe|local|tcp  IPC object: pipe, UNIX socket pair or loopback TCP\n\
          \x20                      (default: pipe)\n\
          \x20   -j                 JSON on stdout instead of text\n\

@@ -29,6 +29,7 @@ pub fn header(out: &mut impl Sink, config: &Config, sample: &Sample) {
     boolean(out, "sflag", config.size_kernel_buffers);
     boolean(out, "bare", config.bare);
     boolean(out, "rusage", config.rusage);
+    boolean(out, "prefault", config.prefault);
     out.put(b", \"tcp_port\": ");
     if sample.port != 0 {
         out.put_u64(u64::from(sample.port));

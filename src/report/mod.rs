@@ -90,6 +90,15 @@ mod tests {
     }
 
     #[test]
+    fn prefault_shows_in_the_verbose_block_and_json() {
+        let text = render(&["-v", "-F", "2thread"], &[sample(33_753_791)], None);
+        assert!(text.contains("  ipctype: pipe\n  prefault: yes\n  writer_kernel_buffer: 65536\n"), "{text}");
+        let text = render(&["-j", "-F", "2thread"], &[sample(33_753_791)], None);
+        let doc: serde_json::Value = serde_json::from_str(&text).expect(&text);
+        assert_eq!(doc["benchmark_configuration"]["prefault"], true);
+    }
+
+    #[test]
     fn verbose_output_is_the_lab_block_plus_kernel_buffers() {
         let text = render(&["-v", "2thread"], &[sample(33_753_791)], None);
         let block = "Benchmark configuration:\n  buffersize: 131072\n  totalsize: 16777216\n  \
@@ -116,6 +125,7 @@ mod tests {
         assert_eq!(config["mode"], "2proc");
         assert_eq!(config["affinity"]["sender"], 1);
         assert_eq!(config["kernel_buffers"]["reader"], 65536);
+        assert_eq!(config["prefault"], false);
         let samples = doc["benchmark_samples"].as_array().unwrap();
         assert_eq!(samples.len(), 2);
         assert_eq!(samples[1]["iteration"], 2);

@@ -35,6 +35,9 @@ pub fn header(out: &mut impl Sink, config: &Config, sample: &Sample) {
         }
         out.put(b"\n");
     }
+    if config.prefault {
+        out.put(b"  prefault: yes\n");
+    }
     if let Some(set) = config.counters {
         out.put(b"  counters: ");
         out.put_str(set.name());

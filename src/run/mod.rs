@@ -81,15 +81,35 @@ pub fn benchmark(config: &Config) -> i32 {
 /// unless `leave_to_exit` (see [`setup::release`]).
 fn run_once(config: &Config, leave_to_exit: bool) -> Result<Sample, Error> {
     // The sender thread's stack (2thread) and the receiver and sender
-    // buffers in one private mapping: one mmap, not three. The buffers are
-    // left untouched, as malloc'd ones are: first touch happens in the loop.
+    // buffers in one private mapping: one mmap, not three. Unless -F, the
+    // buffers are left untouched, as malloc'd ones are: first touch happens
+    // in the loop.
     let stack_size = if config.mode == Mode::TwoThread { two_threads::STACK_SIZE } else { 0 };
-    let mapping_size = (config.buffer_size * 2)
-        .checked_add(stack_size)
+    // 2proc with -F: the receiver's pages are kept from the child, or the
+    // fork would make them copy-on-write and the receiver would take a fault
+    // per page in the loop all the same. That needs the receive buffer on
+    // whole pages of its own.
+    let keep_from_child = config.prefault && config.mode == Mode::TwoProc;
+    let receive_area = if keep_from_child {
+        config.buffer_size.checked_next_multiple_of(setup::page_stride()).ok_or(Error::os("mmap", Errno::NOMEM))?
+    } else {
+        config.buffer_size
+    };
+    let mapping_size = receive_area
+        .checked_add(config.buffer_size)
+        .and_then(|size| size.checked_add(stack_size))
         .ok_or_else(|| Error::os("mmap", Errno::NOMEM))?;
     let mut mapping = sys::memory::Mapping::private(mapping_size).map_err(|e| Error::os("mmap", e))?;
+    if keep_from_child {
+        mapping.keep_from_children(stack_size, receive_area).map_err(|e| Error::os("madvise", e))?;
+    }
     let (stack, buffers) = mapping.bytes_mut().split_at_mut(stack_size);
-    let (receive_buffer, send_buffer) = buffers.split_at_mut(config.buffer_size);
+    let (receive_area, send_buffer) = buffers.split_at_mut(receive_area);
+    let receive_buffer = receive_area.get_mut(..config.buffer_size).unwrap_or_default();
+    if config.prefault {
+        setup::touch_every_page(receive_buffer);
+        setup::touch_every_page(send_buffer);
+    }
     let ends = ipc::open(config, config.mode == Mode::OneThread)?;
     let mut sample = Sample { port: ends.port, kernel_buffers: ends.kernel_buffers, ..Sample::default() };
     if !config.bare {

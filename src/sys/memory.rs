@@ -49,6 +49,32 @@ impl Mapping {
         // SAFETY: as for bytes_mut; &self allows only shared reads.
         unsafe { core::slice::from_raw_parts(self.base.as_ptr(), self.len) }
     }
+
+    /// Leaves the pages of `offset..offset + len` out of children forked
+    /// later: they are not mapped in the child, so the parent's own pages are
+    /// not made copy-on-write by the fork. `offset` and `len` must be
+    /// multiples of the page size (madvise(2) MADV_DONTFORK on Linux,
+    /// minherit(2) INHERIT_NONE on FreeBSD).
+    pub fn keep_from_children(&mut self, offset: usize, len: usize) -> Result<()> {
+        if offset.checked_add(len).is_none_or(|end| end > self.len) {
+            return Err(Errno::INVAL);
+        }
+        let addr = self.base.as_ptr().wrapping_add(offset).cast::<c_void>();
+        #[cfg(target_os = "linux")]
+        // SAFETY: addr..addr+len is inside this mapping, which this process
+        // owns; MADV_DONTFORK alters no memory that a reference can see.
+        return unsafe { rustix::mm::madvise(addr, len, rustix::mm::Advice::LinuxDontFork) };
+        #[cfg(not(target_os = "linux"))]
+        {
+            // SAFETY: as for Linux: the range is inside this mapping, and
+            // INHERIT_NONE only keeps a later child from mapping it.
+            let rc = unsafe { libc::minherit(addr, len, libc::INHERIT_NONE) };
+            if rc != 0 {
+                return Err(crate::sys::errno::last());
+            }
+            Ok(())
+        }
+    }
 }
 
 impl Drop for Mapping {
