@@ -15,7 +15,7 @@ from .frames import records, table
 from .process import capture, require_executable
 
 def sweep(ipc=None, modes=None, sizes=None, totalsize=None, trials=None, *, bare=False,
-          outdir=None, retry_failed=False, run_timeout=None, progress=False, extra_args=(),
+          prefault=False, affinity=None, outdir=None, retry_failed=False, run_timeout=None, progress=False, extra_args=(),
           binary=None, frame=None, **flags):
     """Run scripts/sweep.sh and return its results (see load()).
 
@@ -25,6 +25,9 @@ def sweep(ipc=None, modes=None, sizes=None, totalsize=None, trials=None, *, bare
     sizes       buffer sizes: "32..16m", "4096,64k" or a list (-b)
     totalsize   bytes per run, e.g. "16m" (-t); trials: runs of each (-n)
     bare        pass -B (no quiescing) to every run
+    prefault    pass -F (pre-fault the buffers) to every run (sweep.sh -F)
+    affinity    pin every run: a CPU or "receiver,sender" (sweep.sh -a);
+                unpinned (and recorded so) when None
     outdir      the results directory (-o); a new temporary one when None;
                 an existing one is resumed, as sweep.sh does
     retry_failed, run_timeout: sweep.sh's --retry-failed and --timeout
@@ -47,6 +50,10 @@ def sweep(ipc=None, modes=None, sizes=None, totalsize=None, trials=None, *, bare
             argv += [option, _comma_list(value)]
     if bare:
         argv.append("-B")
+    if prefault:
+        argv.append("-F")
+    if affinity is not None:
+        argv += ["-a", _comma_list(affinity)]
     if retry_failed:
         argv.append("--retry-failed")
     if run_timeout is not None:

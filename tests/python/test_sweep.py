@@ -1,5 +1,6 @@
 """sweep(), load(), summary() and plot_bandwidth()."""
 
+import csv
 import os
 import shutil
 import tempfile
@@ -160,14 +161,21 @@ class Sweep(unittest.TestCase):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with self.assertRaises(IpcStaticError) as cm:
-                sweep("pipe", sizes="4096", totalsize="256k", trials=1, outdir=self.dir, bare=True, a=99)
+                sweep("pipe", sizes="4096", totalsize="256k", trials=1, outdir=self.dir, bare=True, affinity=99)
         self.assertEqual(cm.exception.returncode, 1)
         # Some fail, some succeed: rows, and a warning.
         out = os.path.join(self.dir, "mixed")
         rows_ok = sweep("pipe", sizes="4096", totalsize="256k", trials=1, outdir=out, bare=True, frame=False)
         self.assertEqual(len(rows_ok), 1)
-        with open(os.path.join(out, "results.csv"), "a") as f:
-            f.write("pipe,0,2thread,65536,262144,1,,,failed,\"exit 71: ipc-static: x: y\"\n")
+        # A failed row in the CSV's own columns, whatever sweep.sh writes.
+        path = os.path.join(out, "results.csv")
+        with open(path, newline="") as f:
+            header = next(csv.reader(f))
+        failed = {"ipc": "pipe", "sflag": "0", "mode": "2thread", "buffersize": "65536", "totalsize": "262144",
+                  "trial": "1", "status": "failed", "error": "exit 71: ipc-static: x: y"}
+        self.assertTrue(set(failed) <= set(header), header)
+        with open(path, "a", newline="") as f:
+            csv.DictWriter(f, header).writerow(failed)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             rows = sweep("pipe", sizes="4096", totalsize="256k", trials=1, outdir=out, bare=True, frame=False)
