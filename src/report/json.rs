@@ -4,7 +4,9 @@
 
 use crate::args::Config;
 use crate::describe;
-use crate::error::Error;
+use rustix::io::Errno;
+
+use crate::error::{Cause, Error};
 use crate::measure::Sample;
 use crate::output::{SliceSink, Sink};
 
@@ -63,12 +65,12 @@ pub fn header(out: &mut impl Sink, config: &Config, sample: &Sample) {
         }
         None => out.put(b"null"),
     }
-    out.put(b"},\n  \"benchmark_samples\": [\n");
+    out.put(b"},\n  \"benchmark_samples\": [");
 }
 
 /// One element of `benchmark_samples`.
 pub fn sample(out: &mut impl Sink, config: &Config, sample: &Sample, iteration: u64) {
-    out.put(b"    {");
+    out.put(b"\n    {");
     number(out, "iteration", u128::from(iteration), 0, true);
     number(out, "bandwidth", figures::kbytes_per_sec_centi(config.total_size, sample.nanos), 2, false);
     number(out, "time", u128::from(sample.nanos), 9, false);
@@ -81,31 +83,76 @@ pub fn sample(out: &mut impl Sink, config: &Config, sample: &Sample, iteration: 
     if let (Some(set), Some(counts)) = (config.counters, sample.counts) {
         out.put(b", \"counters\": {");
         let mut first = true;
-        figures::for_each_count(set, &counts, |name, value, decimals| {
+        figures::for_each_count(set, &counts, |name, value, decimals, _| {
             key(out, name, first);
             first = false;
-            match value {
-                Some(value) => out.put_fixed(value, decimals),
-                None => out.put(b"null"),
-            }
+            optional(out, value, decimals);
         });
-        out.put(b"}");
+        key(out, "time_enabled_ns", false);
+        optional(out, counts.time_enabled.map(u128::from), 0);
+        key(out, "time_running_ns", false);
+        optional(out, counts.time_running.map(u128::from), 0);
+        boolean(out, "scaled", counts.scaled());
+        out.put(b", \"unsupported\": {");
+        let mut first = true;
+        figures::for_each_unsupported(set, &counts, |name, why| {
+            key(out, name, first);
+            first = false;
+            cause(out, why.operation, why.errno, |text| figures::render_unsupported_cause(text, why));
+            out.put(b"}");
+        });
+        out.put(b"}}");
     }
     out.put(b"}");
 }
 
 /// Closes the samples' array and the document, with an `error` member
-/// naming the failure if there was one.
-pub fn finish(out: &mut impl Sink, failure: Option<&Error>) {
+/// saying what failed, why, in which iteration (null before the first
+/// began) and after how many bytes (null outside the loop).
+pub fn finish(out: &mut impl Sink, failure: Option<(&Error, Option<u64>)>) {
     out.put(b"\n  ]");
-    if let Some(e) = failure {
+    if let Some((e, iteration)) = failure {
         out.put(b",\n  \"error\": ");
+        let errno = if let Cause::Errno(errno) = e.cause { Some(errno) } else { None };
+        cause(out, e.operation, errno, |text| e.render_cause(text));
+        key(out, "message", false);
         let mut message = [0u8; 256];
         let mut text = SliceSink::new(&mut message);
         e.render(&mut text);
         out.put_json_str(text.as_bytes());
+        // The object is still open: the rest of what is known.
+        let (moved, total) = e.progress.map_or((None, None), |(moved, total)| (Some(moved), Some(total)));
+        key(out, "iteration", false);
+        optional(out, iteration.map(u128::from), 0);
+        key(out, "bytes_moved", false);
+        optional(out, moved.map(u128::from), 0);
+        key(out, "bytes_total", false);
+        optional(out, total.map(u128::from), 0);
+        number(out, "exit_status", e.exit_code as u128, 0, false);
+        out.put(b"}");
     }
     out.put(b"\n}\n");
+}
+
+/// Opens `{"operation": …, "errno": N|null, "cause": …` (left open).
+fn cause(out: &mut impl Sink, operation: &str, errno: Option<Errno>, render: impl FnOnce(&mut SliceSink)) {
+    out.put(b"{");
+    key(out, "operation", true);
+    out.put_json_str(operation.as_bytes());
+    key(out, "errno", false);
+    optional(out, errno.map(|e| e.raw_os_error() as u128), 0);
+    key(out, "cause", false);
+    let mut buffer = [0u8; 128];
+    let mut text = SliceSink::new(&mut buffer);
+    render(&mut text);
+    out.put_json_str(text.as_bytes());
+}
+
+fn optional(out: &mut impl Sink, value: Option<u128>, decimals: u32) {
+    match value {
+        Some(value) => out.put_fixed(value, decimals),
+        None => out.put(b"null"),
+    }
 }
 
 fn key(out: &mut impl Sink, name: &str, first: bool) {
