@@ -95,14 +95,15 @@ mod imp {
         let ret: isize;
         // SAFETY: clone(2) with CLONE_VM and a stack of its own: the new
         // thread starts at the instruction after `syscall` with rax = 0, on
-        // `top`, and never comes back into this function. It clears rbp (the
-        // end of its frame chain, for stack walkers), calls entry(packet)
-        // (16-byte aligned before the call, as the ABI wants), and exits
-        // with exit(2), this thread only. The stack and the packet are
-        // borrowed until `run` returns, which is after the kernel has
-        // cleared `alive`, so nothing else uses them meanwhile. The parent
-        // gets the new id or -errno in rax; rcx and r11 are the syscall
-        // instruction's clobbers.
+        // `top`, and never comes back into this function. It clears rbp and
+        // pushes a null return address (the end of its frame chain, for
+        // stack walkers: its frames do not look like this function's),
+        // then jumps to entry(packet), which never returns (the stack is
+        // aligned as after a call, as the ABI wants). The stack and the
+        // packet are borrowed until `run` returns, which is after the
+        // kernel has cleared `alive`, so nothing else uses them meanwhile.
+        // The parent gets the new id or -errno in rax; rcx and r11 are the
+        // syscall instruction's clobbers.
         unsafe {
             core::arch::asm!(
                 "syscall",
@@ -110,13 +111,9 @@ mod imp {
                 "jnz 2f",
                 "xor ebp, ebp",
                 "mov rdi, r13",
-                "call r12",
-                "mov eax, {exit}",
-                "xor edi, edi",
-                "syscall",
-                "ud2",
+                "push rbp",
+                "jmp r12",
                 "2:",
-                exit = const libc::SYS_exit,
                 inlateout("rax") libc::SYS_clone as isize => ret,
                 in("rdi") flags as usize,
                 in("rsi") top,
@@ -138,11 +135,23 @@ mod imp {
         Ok(main_result)
     }
 
-    /// The thread's first frame.
-    extern "C" fn entry<J, R>(packet: *mut Packet<J, R>) {
+    /// The thread's first frame: the work, then exit(2) for this thread
+    /// alone (the kernel then clears `alive` and wakes the join).
+    extern "C" fn entry<J, R>(packet: *mut Packet<J, R>) -> ! {
         // SAFETY: `run` passes its packet, live and untouched by the parent
         // until this thread has ended.
-        unsafe { run_packet(packet) }
+        unsafe { run_packet(packet) };
+        // SAFETY: exit(2) ends this thread, which holds nothing; it does not
+        // return.
+        unsafe {
+            core::arch::asm!(
+                "syscall",
+                "ud2",
+                in("rax") libc::SYS_exit,
+                in("rdi") 0usize,
+                options(noreturn, nostack),
+            )
+        }
     }
 
     /// Waits until the kernel has cleared `alive`: the thread has ended and
