@@ -4,9 +4,10 @@
 //! [`Probe::loop_ends`] right after it, and the driver reads the result
 //! ([`Probe::measured`]) once the sender has been joined or waited for. So
 //! neither covers creating the sender thread or process, its sleep without
-//! -B, or the join. 2proc splits them: the child starts the counters, the
-//! parent takes the usage snapshots, the second one after wait4(2) so that
-//! RUSAGE_CHILDREN holds the child.
+//! -B, or the join. 2proc splits them: the child starts the counters; the
+//! parent takes the usage snapshots, right after the fork (the child waits
+//! for it) and right after its finish stamp, and adds RUSAGE_CHILDREN after
+//! wait4(2), when it holds the child.
 
 use rustix::io::Errno;
 use rustix::time::Timespec;
@@ -59,17 +60,27 @@ impl Probe {
         Mark { usage, counting: self.start_counting() }
     }
 
-    /// Right after the finish stamp: the counters stop, then the snapshot.
+    /// Right after the finish stamp: the counters stop, then the snapshot
+    /// (this process only: 2proc adds its child after wait4, with
+    /// [`Probe::add_waited_child`]).
     pub fn loop_ends(&self) -> Mark {
         let counting = self.stop_counting();
-        Mark { usage: self.usage(), counting }
+        Mark { usage: self.rusage.then(|| rusage::snapshot(false)), counting }
+    }
+
+    /// 2proc, after wait4(2): adds RUSAGE_CHILDREN, which now holds the
+    /// child's whole life, to the end's snapshot.
+    pub fn add_waited_child(&self, end: &mut Mark) {
+        if let Some(Ok(own)) = end.usage {
+            end.usage = Some(rusage::plus_children(own));
+        }
     }
 
     pub fn start_counting(&self) -> Option<Unsupported> {
         self.counters.as_ref().and_then(|c| c.enable(true).err())
     }
 
-    pub fn stop_counting(&self) -> Option<Unsupported> {
+    fn stop_counting(&self) -> Option<Unsupported> {
         self.counters.as_ref().and_then(|c| c.enable(false).err())
     }
 

@@ -13,6 +13,11 @@ pub fn snapshot(with_children: bool) -> Result<Usage, Errno> {
     if !with_children {
         return Ok(own);
     }
+    plus_children(own)
+}
+
+/// `own` plus this process's waited-for children's usage now.
+pub fn plus_children(own: Usage) -> Result<Usage, Errno> {
     let children = getrusage(UsageOf::Children)?;
     Ok(combine(own, children, |a, b| a.saturating_add(b)))
 }

@@ -86,19 +86,25 @@ pub fn sample(out: &mut impl Sink, config: &Config, sample: &Sample, iteration: 
         figures::for_each_count(set, &counts, |name, value, decimals, _| {
             key(out, name, first);
             first = false;
-            optional(out, value, decimals);
+            match value {
+                Some(value) => out.put_fixed(value, decimals),
+                None => out.put(b"null"),
+            }
         });
-        key(out, "time_enabled_ns", false);
-        optional(out, counts.time_enabled.map(u128::from), 0);
-        key(out, "time_running_ns", false);
-        optional(out, counts.time_running.map(u128::from), 0);
+        out.put(b", \"time_enabled_ns\": ");
+        optional(out, counts.time_enabled);
+        out.put(b", \"time_running_ns\": ");
+        optional(out, counts.time_running);
         boolean(out, "scaled", counts.scaled());
         out.put(b", \"unsupported\": {");
         let mut first = true;
         figures::for_each_unsupported(set, &counts, |name, why| {
             key(out, name, first);
             first = false;
-            cause(out, why.operation, why.errno, |text| figures::render_unsupported_cause(text, why));
+            let mut buffer = [0u8; 128];
+            let mut text = SliceSink::new(&mut buffer);
+            figures::render_unsupported_cause(&mut text, why);
+            cause(out, why.operation, why.errno, text.as_bytes());
             out.put(b"}");
         });
         out.put(b"}}");
@@ -114,43 +120,40 @@ pub fn finish(out: &mut impl Sink, failure: Option<(&Error, Option<u64>)>) {
     if let Some((e, iteration)) = failure {
         out.put(b",\n  \"error\": ");
         let errno = if let Cause::Errno(errno) = e.cause { Some(errno) } else { None };
-        cause(out, e.operation, errno, |text| e.render_cause(text));
-        key(out, "message", false);
-        let mut message = [0u8; 256];
-        let mut text = SliceSink::new(&mut message);
+        let mut buffer = [0u8; 256];
+        let mut text = SliceSink::new(&mut buffer);
+        e.render_cause(&mut text);
+        cause(out, e.operation, errno, text.as_bytes());
+        out.put(b", \"message\": ");
+        let mut text = SliceSink::new(&mut buffer);
         e.render(&mut text);
         out.put_json_str(text.as_bytes());
-        // The object is still open: the rest of what is known.
-        let (moved, total) = e.progress.map_or((None, None), |(moved, total)| (Some(moved), Some(total)));
-        key(out, "iteration", false);
-        optional(out, iteration.map(u128::from), 0);
-        key(out, "bytes_moved", false);
-        optional(out, moved.map(u128::from), 0);
-        key(out, "bytes_total", false);
-        optional(out, total.map(u128::from), 0);
-        number(out, "exit_status", e.exit_code as u128, 0, false);
+        out.put(b", \"iteration\": ");
+        optional(out, iteration);
+        out.put(b", \"bytes_moved\": ");
+        optional(out, e.progress.map(|(moved, _)| moved));
+        out.put(b", \"bytes_total\": ");
+        optional(out, e.progress.map(|(_, total)| total));
+        out.put(b", \"exit_status\": ");
+        out.put_u64(e.exit_code as u64);
         out.put(b"}");
     }
     out.put(b"\n}\n");
 }
 
 /// Opens `{"operation": …, "errno": N|null, "cause": …` (left open).
-fn cause(out: &mut impl Sink, operation: &str, errno: Option<Errno>, render: impl FnOnce(&mut SliceSink)) {
-    out.put(b"{");
-    key(out, "operation", true);
+fn cause(out: &mut impl Sink, operation: &str, errno: Option<Errno>, text: &[u8]) {
+    out.put(b"{\"operation\": ");
     out.put_json_str(operation.as_bytes());
-    key(out, "errno", false);
-    optional(out, errno.map(|e| e.raw_os_error() as u128), 0);
-    key(out, "cause", false);
-    let mut buffer = [0u8; 128];
-    let mut text = SliceSink::new(&mut buffer);
-    render(&mut text);
-    out.put_json_str(text.as_bytes());
+    out.put(b", \"errno\": ");
+    optional(out, errno.map(|e| e.raw_os_error() as u64));
+    out.put(b", \"cause\": ");
+    out.put_json_str(text);
 }
 
-fn optional(out: &mut impl Sink, value: Option<u128>, decimals: u32) {
+fn optional(out: &mut impl Sink, value: Option<u64>) {
     match value {
-        Some(value) => out.put_fixed(value, decimals),
+        Some(value) => out.put_u64(value),
         None => out.put(b"null"),
     }
 }

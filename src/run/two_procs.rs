@@ -82,8 +82,8 @@ pub fn run(
             // Without the writer here, the receiver sees end of file if the
             // child dies.
             drop(sender);
-            // -g's first snapshot after the fork; the second after wait4, so
-            // that RUSAGE_CHILDREN holds the child.
+            // -g's first snapshot after the fork, and RUSAGE_CHILDREN added
+            // to the second after wait4, when it holds the child.
             let usage_before = probe.usage();
             if let (true, Some(flag)) = (config.rusage, shared.atomic_u32(SNAPSHOT_TAKEN)) {
                 raise_flag(flag);
@@ -92,7 +92,7 @@ pub fn run(
                 // END TIMED REGION
                 clock::stamp()
             });
-            let stopped = probe.stop_counting();
+            let mut closed = probe.loop_ends();
             match received {
                 Ok(_) => release(receiver, leave_to_exit),
                 // Closed now, so that a child still writing gets SIGPIPE
@@ -100,12 +100,12 @@ pub fn run(
                 Err(_) => drop(receiver),
             }
             let status = wait_for(child)?;
-            let usage_after = probe.usage();
+            probe.add_waited_child(&mut closed);
             let finish = failure::of_two_processes(received, status, total)?;
             let (start, errno) = stamp_in(shared.bytes());
             release(shared, leave_to_exit);
             let opened = Mark { usage: usage_before, counting: Probe::started_elsewhere(errno) };
-            Ok(Window { start, finish, opened, closed: Mark { usage: usage_after, counting: stopped } })
+            Ok(Window { start, finish, opened, closed })
         }
     }
 }
