@@ -40,18 +40,21 @@ const FLAG_EXCLUDE_HV: u64 = 1 << 6;
 pub const GROUP_HEADER_WORDS: usize = 3;
 
 /// perf_event_open(2) for one counter of this process, on any CPU, counting
-/// user and kernel time, disabled until the group is enabled, and inherited
-/// by the threads and children created after it (their counts are added in
-/// when the group is read). `leader` None opens a group leader, whose reads
-/// give the whole group and how long it was enabled and running; Some joins
-/// that leader's group.
+/// user and kernel time, and inherited by the threads and children created
+/// after it (their counts are added in when the group is read). `leader`
+/// None opens a group leader, disabled until the group is enabled, whose
+/// reads give the whole group and how long it was enabled and running; Some
+/// joins that leader's group, not disabled itself: a member counts only
+/// while its leader does. (A member opened disabled and enabled after its
+/// leader, even with PERF_IOC_FLAG_GROUP, was seen here, on Linux 6.18, to
+/// count no context switches at all.)
 pub fn perf_event_open(kind: u32, config: u64, leader: Option<BorrowedFd<'_>>) -> Result<OwnedFd> {
     let attr = PerfEventAttr {
         kind,
         size: core::mem::size_of::<PerfEventAttr>() as u32,
         config,
         read_format: FORMAT_GROUP | FORMAT_TOTAL_TIME_ENABLED | FORMAT_TOTAL_TIME_RUNNING,
-        flags: FLAG_DISABLED | FLAG_INHERIT | FLAG_EXCLUDE_HV,
+        flags: if leader.is_none() { FLAG_DISABLED } else { 0 } | FLAG_INHERIT | FLAG_EXCLUDE_HV,
         ..PerfEventAttr::default()
     };
     let group_fd: c_int = leader.map_or(-1, |fd| fd.as_raw_fd());
