@@ -193,7 +193,8 @@ mod tests {
 
     #[test]
     fn counters_say_why_they_are_unsupported_and_how_long_they_counted() {
-                let why = Unsupported { operation: "perf_event_open", errno: Some(rustix::io::Errno::NOENT) };
+        use crate::measure::counters::Unsupported;
+        let why = Unsupported { operation: "perf_event_open", errno: Some(rustix::io::Errno::NOENT) };
         let counts = Counts {
             values: [None, Some(30), Some(10), Some(1)],
             unsupported: [Some(why), None, None, None],
