@@ -79,7 +79,7 @@ impl Mapping {
     /// carries between a parent and the child it forked.
     pub fn atomic_u32(&self, offset: usize) -> Option<&AtomicU32> {
         let word = self.start().wrapping_add(offset);
-        if offset.checked_add(4).is_none_or(|end| end > self.len) || word as usize % 4 != 0 {
+        if offset.checked_add(4).is_none_or(|end| end > self.len) || !(word as usize).is_multiple_of(4) {
             return None;
         }
         // SAFETY: the word is inside the mapping, aligned, and lives as long
