@@ -49,10 +49,10 @@ pub fn run(
             if !config.bare {
                 sleep_one_second();
             }
-            // The writer stays open until _exit closes it: one call fewer.
             if let (true, Some(flag)) = (config.rusage, shared.atomic_u32(SNAPSHOT_TAKEN)) {
                 wait_for_flag(flag);
             }
+            // The writer stays open until _exit closes it: one call fewer.
             let sent = pin_sender(config).and_then(|()| {
                 let counting = probe.start_counting();
                 // BEGIN TIMED REGION
