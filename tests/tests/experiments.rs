@@ -873,10 +873,12 @@ fn an_interrupted_sweep_leaves_no_process_and_resumes() {
             let args: Vec<&'static str> = match k % 3 {
                 0 => vec!["-B", "-n", "20", "-b", "4k,64k,1m", "-t", "16m", "-i", "pipe,local,tcp", "-m", "2thread,2proc"],
                 1 => vec!["-n", "2", "-b", "4k,1m", "-t", "16m", "-i", "pipe,local", "-m", "1thread,2proc"],
-                _ => vec!["-B", "-n", "10", "-j", "2", "--allow-parallel", "-b", "4k,64k", "-t", "16m", "-i", "pipe,tcp", "-m", "2thread,2proc"],
+                _ => vec!["-B", "-n", "40", "-j", "2", "--allow-parallel", "-b", "4k,64k", "-t", "16m", "-i", "pipe,tcp", "-m", "2thread,2proc"],
             };
-            let planned = match k % 3 { 0 => 360, 1 => 16, _ => 80 };
-            cases.push(Case { args, planned, when: When::After(Duration::from_millis(ms as u64)), signal: signals[k % 3], group: k % 2 == 0, twice: k % 5 == 0 });
+            let planned = match k % 3 { 0 => 360, 1 => 16, _ => 320 };
+            // Every sweep with every signal, to the group and to the script alone.
+            let (signal, group) = (signals[(k / 3) % 3], (k / 9) % 2 == 0);
+            cases.push(Case { args, planned, when: When::After(Duration::from_millis(ms as u64)), signal, group, twice: k % 5 == 0 });
         }
     }
     let mut resumed = 0;
