@@ -377,9 +377,10 @@ fn plot_leaves_gaps_marks_the_floor_and_noisy_points() {
         row("pipe", 0, size, 1, Some(kbps));
         row("pipe", 0, size, 2, Some(kbps * 1.1));
     }
-    // tcp -s: crawls at 1k (60 KBytes/sec: under 1% of the axis and under the
-    // log floor), fails at 2k in every trial, noisy at 4k (5x), then fine.
-    for (size, a, b) in [(1024, Some(60.0), Some(70.0)), (2048, None, None), (4096, Some(100_000.0), Some(500_000.0)),
+    // tcp -s: crawls at 1k (5-6 KBytes/sec: under 1% of the axis, and more
+    // than six decades under the top), fails at 2k in every trial, noisy at
+    // 4k (5x), then fine.
+    for (size, a, b) in [(1024, Some(5.0), Some(6.0)), (2048, None, None), (4096, Some(100_000.0), Some(500_000.0)),
                          (32768, Some(2_500_000.0), Some(2_600_000.0)), (65536, Some(2_700_000.0), Some(2_800_000.0))] {
         row("tcp", 1, size, 1, a);
         row("tcp", 1, size, 2, b);
@@ -401,9 +402,11 @@ fn plot_leaves_gaps_marks_the_floor_and_noisy_points() {
     assert_eq!(sizes(blocks[1]), vec![vec![1024], vec![4096], vec![32768, 65536]], "tcp -s: no line over the failed 2k:\n{dat}");
     // The crawling point is marked, with its value, on both variants.
     let linear = fs::read_to_string(dir.join("floor-linear.dat")).unwrap();
-    assert_eq!(linear.trim(), "1024 0 \"0.0635\" 2", "60-70 KBytes/sec: median 65 = 0.0635 MiB/s at the bottom");
+    assert_eq!(linear.trim(), "1024 0 \"0.00537\" 2", "5-6 KBytes/sec: median 5.5 = 0.00537 MiB/s at the bottom");
     let logy = fs::read_to_string(dir.join("floor-logy.dat")).unwrap();
-    assert!(logy.starts_with("1024 0.1 \"0.0635\" 2"), "drawn at the log floor (0.1 MiB/s): {logy}");
+    assert_eq!(logy.trim(), "1024 0.01 \"0.00537\" 2", "drawn at the log floor, six decades under 10^4 MiB/s");
+    let gp = fs::read_to_string(dir.join("bandwidth-logy.gp")).unwrap();
+    assert!(gp.contains("set yrange [0.01:10000]"), "{gp}");
     for gp in ["bandwidth.gp", "bandwidth-logy.gp"] {
         let text = fs::read_to_string(dir.join(gp)).unwrap();
         assert!(text.contains("pt 11") && text.contains("with labels"), "{gp}: floor markers and labels");
