@@ -467,7 +467,7 @@ if command -v gnuplot >/dev/null 2>&1 && [ "$un" -gt 0 ] && [ "$tn" -gt 0 ]; the
     } >"$outdir/probe-effect.gp"
     {
         printf 'set termoption noenhanced\n'
-        printf 'set title %s . "\\n" . %s . "\\n" . %s\n' "$(gq "Systemic behaviour under $analysis: traced runs over the untraced median")" \
+        printf 'set title %s . "\\n" . %s . "\\n" . %s\n' "$(gq "Systemic behaviour under $analysis: traced runs over the untraced median (median, min-max; measures with a median of 0 only in summary.txt)")" \
             "$(gq "ipc-static ${bench[*]}")" "$(gq "$title2")"
         printf 'set datafile separator "\\t"\n'
         printf 'set logscale y 10\n'
