@@ -1,7 +1,9 @@
 # ipc-static: `make` builds ./ipc-static (static) and ./ipc-dynamic (the same
 # code, dynamically linked) in this directory; `make test` runs every test.
 # Both are stripped copies; cargo's artifacts under target/ keep their symbol
-# tables, so `nm` can show that no allocator is linked in.
+# tables, so `nm` can show that no allocator is linked in. ./ipc-static.sym is
+# the static build's function table (scripts/symbols.sh), which loop-profile
+# uses to name the user frames of ./ipc-static.
 # Works from anywhere: `make -C ipc` then `ipc/ipc-static ...`.
 
 SHELL := /bin/bash
@@ -20,11 +22,11 @@ endif
 # (The musl target's flags are in .cargo/config.toml; RUSTFLAGS would
 # override them, so it is only set for the gnu fallback.)
 ifeq ($(findstring musl,$(STATIC_TARGET)),)
-STATIC_ENV := RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static"
+STATIC_ENV := RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static -C force-frame-pointers=yes"
 endif
 
 .PHONY: all ipc-static ipc-dynamic test unit-tests integration-tests freebsd-check deps \
-        bench sweep sweep-full experiments-full reliability fuzz clean
+        bench sweep sweep-full experiments-full reliability fuzz clean python-tests notebook
 
 all: ipc-static ipc-dynamic
 
@@ -32,6 +34,12 @@ ipc-static:
 	cd $(TOP) && $(STATIC_ENV) $(CARGO) build --release --target $(STATIC_TARGET)
 	strip -o $(TOP)/ipc-static.tmp $(TOP)/target/$(STATIC_TARGET)/release/ipc-static
 	mv $(TOP)/ipc-static.tmp $(TOP)/ipc-static
+	if $(TOP)/scripts/symbols.sh $(TOP)/target/$(STATIC_TARGET)/release/ipc-static >$(TOP)/ipc-static.sym.tmp; then \
+		mv $(TOP)/ipc-static.sym.tmp $(TOP)/ipc-static.sym; \
+	else \
+		rm -f $(TOP)/ipc-static.sym.tmp $(TOP)/ipc-static.sym; \
+		echo "*** WARNING: no ipc-static.sym: loop-profile will show user frames as addresses"; \
+	fi
 
 ipc-dynamic:
 	cd $(TOP) && $(CARGO) build --release --target $(HOST)
@@ -42,7 +50,7 @@ ipc-dynamic:
 deps:
 	$(TOP)/scripts/install-deps.sh
 
-test: deps all unit-tests freebsd-check integration-tests
+test: deps all unit-tests freebsd-check integration-tests python-tests
 
 unit-tests:
 	cd $(TOP) && $(CARGO) test -p ipc-static --bins
@@ -57,6 +65,14 @@ freebsd-check:
 		echo "*** WARNING: the x86_64-unknown-freebsd target could not be installed:"; \
 		echo "*** SKIPPING cargo check --target x86_64-unknown-freebsd"; \
 	fi
+
+# The ipc_static Python module's tests, then notebooks/lab2.ipynb executed;
+# `make notebook` executes it and saves its outputs.
+python-tests: all
+	$(TOP)/scripts/python-tests.sh
+
+notebook: all
+	$(TOP)/scripts/notebook.sh --in-place
 
 # Experiments (scripts/sweep.sh, plot.sh, bench.sh): see docs/experiments.md.
 SWEEP_STAMP := $(shell date +%Y%m%d-%H%M%S)
@@ -96,4 +112,4 @@ fuzz: all
 
 clean:
 	cd $(TOP) && $(CARGO) clean
-	rm -f $(TOP)/ipc-static $(TOP)/ipc-dynamic
+	rm -f $(TOP)/ipc-static $(TOP)/ipc-dynamic $(TOP)/ipc-static.sym

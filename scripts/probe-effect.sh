@@ -49,7 +49,7 @@ set -euo pipefail
 EX_USAGE=64
 EX_UNAVAILABLE=69
 prog=probe-effect.sh
-analyses="loop-returns loop-syscalls loop-latency loop-sched loop-wakeups loop-faults whole-program"
+analyses="loop-returns loop-syscalls loop-latency loop-sched loop-wakeups loop-faults loop-profile whole-program"
 orig_args=("$@")
 
 # ---- interruption: from the first line on, stop the run in progress -----------

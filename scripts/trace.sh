@@ -4,6 +4,7 @@
 #   scripts/trace.sh <analysis> [-o FILE] [--] [ipc-static arguments]
 #   scripts/trace.sh loop-returns -- -B -q -i local 2thread
 #   scripts/trace.sh loop-sched -o sched.txt -- -B -q -b 4096 -i pipe 2thread
+#   scripts/trace.sh loop-profile -o pipe.folded -- -B -q -t 1g -b 65536 -i pipe 2thread
 #
 # Picks bpftrace (scripts/bpftrace/<analysis>.bt) on Linux and dtrace
 # (scripts/dtrace/<analysis>.d) elsewhere, checks that the tracer is there and
@@ -11,14 +12,20 @@
 # by the tracer itself (-c), so that nothing but that run is traced. The
 # benchmark is the ipc-static next to the scripts directory, or $IPC_STATIC.
 #
+# loop-profile's output is folded (scripts/fold-stacks.awk, user frames named
+# from the binary's symbols, scripts/symbols.sh): the folded stacks go to
+# FILE (-o) or stdout, and the rest (the tracer's messages, the brackets,
+# the benchmark's own output, a summary) to stdout with -o, else to stderr.
+#
 # Exit codes: the tracer's own status on a run; 64 usage (unknown analysis,
 # bad option, no benchmark arguments, an argument the tracer's -c cannot
 # carry); 66 benchmark binary missing; 69 tracer missing or tracefs
-# unavailable; 77 not root.
+# unavailable; 73 (loop-profile) its output file or a temporary directory
+# cannot be created; 77 not root.
 
 set -eu
 
-ANALYSES="loop-returns loop-syscalls loop-latency loop-sched loop-wakeups loop-faults whole-program"
+ANALYSES="loop-returns loop-syscalls loop-latency loop-sched loop-wakeups loop-faults loop-profile whole-program"
 
 prog=${0##*/}
 case "$0" in
@@ -43,6 +50,8 @@ Analyses:
   loop-sched     off-CPU events per thread (blocked/preempted), on-CPU time
   loop-wakeups   who wakes whom, kernel stacks where the threads sleep
   loop-faults    page faults in the loop per thread (user/kernel, first touch)
+  loop-profile   on-CPU stack samples in the loop (997 Hz), as folded stacks
+                 (draw them with scripts/flamegraph.sh)
   whole-program  every system call of the run, in order, with arguments
 
 Options:
@@ -168,6 +177,33 @@ case "$binary" in
 *) binary=./$binary ;;
 esac
 
+# profile TRACER ARGS...: run loop-profile, fold its output, exit with the
+# tracer's status. Ctrl-C stops the tracer (which prints what it has), not
+# the folding.
+profile() {
+	if [ -n "$out" ]; then
+		(: >"$out") 2>/dev/null || die 73 "cannot write $out"
+	fi
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-profile.XXXXXX") || die 73 "cannot create a temporary directory"
+	trap 'rm -rf "$tmp"' EXIT
+	trap : INT TERM
+	if ! "$scripts/symbols.sh" "$binary" >"$tmp/symbols" 2>"$tmp/symbols.err"; then
+		printf '%s: warning: user frames stay addresses: %s\n' "$prog" "$(sed -n 1p "$tmp/symbols.err")" >&2
+		: >"$tmp/symbols"
+	fi
+	: >"$tmp/folded"
+	status=0
+	"$@" >"$tmp/raw" || status=$?
+	if [ -n "$out" ]; then
+		awk -f "$scripts/fold-stacks.awk" -v symbols="$tmp/symbols" -v symbols_of="$binary" -v folded="$tmp/folded" "$tmp/raw"
+		LC_ALL=C sort "$tmp/folded" >"$out"
+	else
+		awk -f "$scripts/fold-stacks.awk" -v symbols="$tmp/symbols" -v symbols_of="$binary" -v folded="$tmp/folded" "$tmp/raw" >&2
+		LC_ALL=C sort "$tmp/folded"
+	fi
+	exit "$status"
+}
+
 if [ "$tracer" = bpftrace ]; then
 	# bpftrace's tracepoints need tracefs; mount it where the kernel expects it.
 	if [ ! -e /sys/kernel/tracing/events/syscalls ] && [ ! -e /sys/kernel/debug/tracing/events/syscalls ]; then
@@ -205,6 +241,12 @@ if [ "$tracer" = bpftrace ]; then
 		rm -f "$fifo"
 	fi
 	command_line="$binary $*"
+	if [ "$analysis" = loop-profile ]; then
+		# Room for the distinct stacks of a long run (the default is 4096).
+		BPFTRACE_MAP_KEYS_MAX=${BPFTRACE_MAP_KEYS_MAX:-65536}
+		export BPFTRACE_MAP_KEYS_MAX
+		profile bpftrace "$script" -c "$command_line"
+	fi
 	# -o: the tracer's own output to FILE; the benchmark's stays on stdout.
 	if [ -n "$out" ]; then
 		exec bpftrace -o "$out" "$script" -c "$command_line"
@@ -212,6 +254,9 @@ if [ "$tracer" = bpftrace ]; then
 	exec bpftrace "$script" -c "$command_line"
 else
 	command_line="$binary $*"
+	if [ "$analysis" = loop-profile ]; then
+		profile dtrace -s "$script" -c "$command_line"
+	fi
 	if [ -n "$out" ]; then
 		exec dtrace -o "$out" -s "$script" -c "$command_line"
 	fi

@@ -1,9 +1,23 @@
-//! Failures of a run, what they print, and their sysexits(3) codes.
+//! Failures, what they print, and the program's exit statuses: the
+//! sysexits(3) codes.
 
 use rustix::io::Errno;
 
-use crate::output::Sink;
-use crate::{EX_IOERR, EX_OSERR};
+use crate::output::{FdWriter, Sink};
+use crate::sys;
+
+/// A command-line usage error.
+pub const EX_USAGE: i32 = 64;
+/// A service is unavailable (-P where the OS has no counters).
+pub const EX_UNAVAILABLE: i32 = 69;
+/// An internal error: a bug, which no input may reach (the panic handler).
+pub const EX_SOFTWARE: i32 = 70;
+/// Setting up failed: a system call outside the loop.
+pub const EX_OSERR: i32 = 71;
+/// Moving the data, or writing the results, failed.
+pub const EX_IOERR: i32 = 74;
+/// The highest sysexits code (a configuration error).
+pub const EX_CONFIG: i32 = 78;
 
 /// Why something failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,7 +91,7 @@ impl Error {
         }
         out.put(b": ");
         match self.cause {
-            Cause::Errno(errno) => out.put(crate::sys::errno_text(errno)),
+            Cause::Errno(errno) => out.put(sys::errno::text(errno)),
             Cause::EndOfFile => out.put(b"connection closed by the sender"),
             Cause::KilledBySignal(signal) => {
                 out.put(b"killed by signal ");
@@ -97,6 +111,25 @@ impl Error {
             out.put(b" bytes");
         }
     }
+
+    /// `ipc-static: <what failed>: <why>` on stderr.
+    pub fn report(&self) {
+        let mut err = FdWriter::new(sys::start::stderr());
+        err.put(b"ipc-static: ");
+        self.render(&mut err);
+        err.put(b"\n");
+        let _ = err.flush();
+    }
+}
+
+/// Flushes what was written to stdout; a closed or full stdout is an I/O
+/// error (exit 74), reported here.
+pub fn finish_stdout(out: &mut FdWriter) -> Result<(), Error> {
+    out.flush().map_err(|errno| {
+        let e = Error { exit_code: EX_IOERR, ..Error::os("write to standard output", errno) };
+        e.report();
+        e
+    })
 }
 
 #[cfg(test)]

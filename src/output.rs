@@ -1,10 +1,47 @@
-//! Output: text formatting into fixed buffers, written with write(2).
+//! Output: text formatting into fixed buffers, written with write(2), and
+//! its inverse for decimal numbers.
 //!
 //! No heap and no core::fmt: numbers are formatted by hand, and a writer
 //! flushes its fixed buffer when it fills, so nothing is ever truncated.
 
 use rustix::fd::BorrowedFd;
 use rustix::io::Errno;
+
+/// Hexadecimal digits, for the escapes of JSON and of command-line bytes.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Why text is not a decimal number [`parse_decimal`] accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecimalError {
+    /// Empty, or something other than the digits 0-9 (no sign, no space).
+    NotDecimal,
+    /// Digits only, but more than a u64 holds.
+    TooLarge,
+}
+
+/// A plain decimal number: digits only, no sign, no overflow. The one
+/// parser of numbers in the program (the command line and /proc alike).
+pub fn parse_decimal(text: &[u8]) -> Result<u64, DecimalError> {
+    if text.is_empty() {
+        return Err(DecimalError::NotDecimal);
+    }
+    let mut value: u64 = 0;
+    let mut overflow = false;
+    for &byte in text {
+        if !byte.is_ascii_digit() {
+            return Err(DecimalError::NotDecimal);
+        }
+        match value.checked_mul(10).and_then(|v| v.checked_add(u64::from(byte - b'0'))) {
+            Some(v) => value = v,
+            None => overflow = true,
+        }
+    }
+    if overflow {
+        Err(DecimalError::TooLarge)
+    } else {
+        Ok(value)
+    }
+}
 
 /// Something bytes can be put into. The provided methods format numbers.
 pub trait Sink {
@@ -16,24 +53,17 @@ pub trait Sink {
 
     fn put_u64(&mut self, value: u64) {
         let mut digits = [0u8; 20];
-        let mut at = digits.len();
+        let mut used = 0;
         let mut rest = value;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (rest % 10) as u8;
+        for slot in digits.iter_mut().rev() {
+            *slot = b'0' + (rest % 10) as u8;
+            used += 1;
             rest /= 10;
             if rest == 0 {
                 break;
             }
         }
-        self.put(&digits[at..]);
-    }
-
-    fn put_i64(&mut self, value: i64) {
-        if value < 0 {
-            self.put(b"-");
-        }
-        self.put_u64(value.unsigned_abs());
+        self.put(digits.get(digits.len() - used..).unwrap_or_default());
     }
 
     /// Puts `scaled / 10^decimals` with exactly `decimals` digits after the
@@ -53,20 +83,18 @@ pub trait Sink {
         self.put(b".");
         let mut fraction = scaled % unit;
         let mut digits = [b'0'; 39];
-        let mut at = decimals as usize;
-        while at > 0 {
-            at -= 1;
-            digits[at] = b'0' + (fraction % 10) as u8;
+        let shown = digits.get_mut(..decimals as usize).unwrap_or_default();
+        for slot in shown.iter_mut().rev() {
+            *slot = b'0' + (fraction % 10) as u8;
             fraction /= 10;
         }
-        self.put(&digits[..decimals as usize]);
+        self.put(shown);
     }
 
     /// Puts `text` as a JSON string, quotes included: `"`, `\\` and control
     /// bytes are escaped, and bytes that are not UTF-8 become U+FFFD, so the
     /// document stays valid whatever the kernel or a file says.
     fn put_json_str(&mut self, text: &[u8]) {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         self.put(b"\"");
         for chunk in text.utf8_chunks() {
             for &byte in chunk.valid().as_bytes() {
@@ -92,7 +120,6 @@ pub trait Sink {
     /// anything outside printable ASCII becomes `\xNN`, and long ones are cut.
     fn put_escaped(&mut self, bytes: &[u8]) {
         const LIMIT: usize = 64;
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         for &byte in bytes.iter().take(LIMIT) {
             if (0x20..0x7f).contains(&byte) && byte != b'\\' {
                 self.put(&[byte]);
@@ -124,8 +151,11 @@ impl<'fd> FdWriter<'fd> {
     /// EINTR; returns the first error seen since the writer was made.
     pub fn flush(&mut self) -> Result<(), Errno> {
         let mut done = 0;
-        while done < self.len && self.error.is_none() {
-            match rustix::io::write(self.fd, &self.buf[done..self.len]) {
+        while self.error.is_none() {
+            let Some(pending) = self.buf.get(done..self.len).filter(|pending| !pending.is_empty()) else {
+                break;
+            };
+            match rustix::io::write(self.fd, pending) {
                 Ok(0) => self.error = Some(Errno::IO),
                 Ok(n) => done += n,
                 Err(Errno::INTR) => {}
@@ -143,14 +173,15 @@ impl<'fd> FdWriter<'fd> {
 impl Sink for FdWriter<'_> {
     fn put(&mut self, mut bytes: &[u8]) {
         while !bytes.is_empty() {
-            if self.len == self.buf.len() && self.flush().is_err() {
+            if self.len >= self.buf.len() && self.flush().is_err() {
                 return;
             }
-            let room = self.buf.len() - self.len;
-            let take = room.min(bytes.len());
-            self.buf[self.len..self.len + take].copy_from_slice(&bytes[..take]);
+            let Some(room) = self.buf.get_mut(self.len..) else { return };
+            let take = room.len().min(bytes.len());
+            let (now, later) = bytes.split_at(take);
+            room[..take].copy_from_slice(now);
             self.len += take;
-            bytes = &bytes[take..];
+            bytes = later;
         }
     }
 }
@@ -159,20 +190,27 @@ impl Sink for FdWriter<'_> {
 /// used afterwards (an error message inside JSON, a sysctl value).
 pub struct SliceSink<'a> {
     buf: &'a mut [u8],
-    pub len: usize,
+    len: usize,
 }
 
 impl<'a> SliceSink<'a> {
     pub fn new(buf: &'a mut [u8]) -> SliceSink<'a> {
         SliceSink { buf, len: 0 }
     }
+
+    /// What it holds.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
 }
 
 impl Sink for SliceSink<'_> {
     fn put(&mut self, bytes: &[u8]) {
-        let take = bytes.len().min(self.buf.len() - self.len);
-        self.buf[self.len..self.len + take].copy_from_slice(&bytes[..take]);
-        self.len += take;
+        if let Some(room) = self.buf.get_mut(self.len..) {
+            let take = room.len().min(bytes.len());
+            room[..take].copy_from_slice(&bytes[..take]);
+            self.len += take;
+        }
     }
 }
 
@@ -186,7 +224,19 @@ impl Sink for std::vec::Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    use super::Sink;
+    use super::{parse_decimal, DecimalError, Sink};
+
+    #[test]
+    fn decimals_are_digits_only_and_never_wrap() {
+        assert_eq!(parse_decimal(b"0"), Ok(0));
+        assert_eq!(parse_decimal(b"65536"), Ok(65536));
+        assert_eq!(parse_decimal(b"18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(parse_decimal(b"18446744073709551616"), Err(DecimalError::TooLarge));
+        assert_eq!(parse_decimal(b"99999999999999999999"), Err(DecimalError::TooLarge));
+        for bad in [&b""[..], b"-1", b"+1", b" 1", b"1 ", b"1.5", b"1k", b"0x10", b"99999999999999999999x"] {
+            assert_eq!(parse_decimal(bad), Err(DecimalError::NotDecimal), "{bad:?}");
+        }
+    }
 
     fn text(f: impl FnOnce(&mut Vec<u8>)) -> String {
         let mut out = Vec::new();
@@ -198,8 +248,6 @@ mod tests {
     fn integers() {
         assert_eq!(text(|o| o.put_u64(0)), "0");
         assert_eq!(text(|o| o.put_u64(u64::MAX)), "18446744073709551615");
-        assert_eq!(text(|o| o.put_i64(-42)), "-42");
-        assert_eq!(text(|o| o.put_i64(i64::MIN)), "-9223372036854775808");
     }
 
     #[test]

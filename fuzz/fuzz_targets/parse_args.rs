@@ -1,4 +1,4 @@
-//! Fuzzes ipc-static's hand-rolled argument parser (src/args.rs).
+//! Fuzzes ipc-static's hand-rolled argument parser (src/args/).
 //!
 //! The input is split on NUL bytes into the arguments after argv[0] (a real
 //! argv cannot hold NUL, so every input is a possible command line). The
@@ -9,8 +9,8 @@
 //! `ipc-static: ` and before the usage.
 //!
 //! The parser lives in the binary crate (there is no library), so its
-//! sources are compiled here directly, with a shim for the one constant it
-//! takes from src/ipc.rs.
+//! sources are compiled here directly: src/args/ and the one module below
+//! it that it uses, src/output.rs.
 
 #![no_main]
 
@@ -20,15 +20,9 @@ use libfuzzer_sys::fuzz_target;
 #[path = "../../src/output.rs"]
 mod output;
 
-#[allow(dead_code)]
-#[path = "../../src/args.rs"]
+#[allow(dead_code, unused_imports)]
+#[path = "../../src/args/mod.rs"]
 mod args;
-
-/// The one item args.rs takes from src/ipc.rs (which needs the whole OS layer).
-#[allow(dead_code)]
-mod ipc {
-    pub const PIPES_CAN_BE_SIZED: bool = cfg!(any(target_os = "linux", target_os = "android"));
-}
 
 /// Collects what the parser renders.
 struct Collect(Vec<u8>);

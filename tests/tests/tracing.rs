@@ -17,13 +17,14 @@ use std::sync::Mutex;
 
 static TRACE_LOCK: Mutex<()> = Mutex::new(());
 
-const ANALYSES: [&str; 7] = [
+const ANALYSES: [&str; 8] = [
     "loop-returns",
     "loop-syscalls",
     "loop-latency",
     "loop-sched",
     "loop-wakeups",
     "loop-faults",
+    "loop-profile",
     "whole-program",
 ];
 
@@ -561,7 +562,7 @@ fn every_bt_has_its_d_twin_and_vice_versa() {
     expected.sort();
     eprintln!("bpftrace: {bt:?}\ndtrace:   {d:?}");
     assert_eq!(bt, d, "every .bt needs its .d twin and vice versa");
-    assert_eq!(bt, expected, "the analyses of issue 4");
+    assert_eq!(bt, expected, "the analyses of issues 4 and 16");
     // trace.sh knows every one of them.
     let help = Command::new(trace_sh()).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
@@ -779,4 +780,509 @@ fn the_traced_arguments_run_untraced() {
         assert_eq!(r.code, Some(0), "{mode}: {}", r.stderr);
         assert!(r.stdout.is_empty(), "-q prints nothing");
     }
+}
+
+// ---------------------------------------------------------------- loop-profile (issue 16)
+
+/// One folded stack: its frames, root first, and its sample count.
+struct Stack {
+    frames: Vec<String>,
+    count: u64,
+}
+
+/// Parses folded stacks: every line `frame;frame;...;frame count`, no empty
+/// frame, no blank line; a line that does not parse fails the test.
+fn parse_folded(text: &str) -> Vec<Stack> {
+    text.lines()
+        .map(|line| {
+            let (stack, count) = line.rsplit_once(' ').unwrap_or_else(|| panic!("no count in folded line {line:?}"));
+            let count: u64 = count.parse().unwrap_or_else(|_| panic!("bad count in folded line {line:?}"));
+            let frames: Vec<String> = stack.split(';').map(str::to_string).collect();
+            assert!(frames.iter().all(|f| !f.is_empty() && f.trim() == f), "empty or padded frame in {line:?}");
+            assert!(count > 0, "zero count in {line:?}");
+            Stack { frames, count }
+        })
+        .collect()
+}
+
+fn samples_of(stacks: &[Stack], role: &str) -> u64 {
+    stacks.iter().filter(|s| s.frames[0] == role).map(|s| s.count).sum()
+}
+
+/// Samples of `role` whose stack holds any of `names`.
+fn samples_with(stacks: &[Stack], role: Option<&str>, names: &[&str]) -> u64 {
+    stacks
+        .iter()
+        .filter(|s| role.is_none_or(|r| s.frames[0] == r))
+        .filter(|s| s.frames.iter().any(|f| names.contains(&f.as_str())))
+        .map(|s| s.count)
+        .sum()
+}
+
+fn is_hex_address(frame: &str) -> bool {
+    frame.strip_prefix("0x").is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// `scripts/trace.sh loop-profile -o FILE -- args`: (its stdout, the log; the
+/// folded stacks in FILE).
+fn profile(args: &[&str], file: &Path) -> (String, String) {
+    let _guard = TRACE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let out = Command::new("timeout")
+        .arg("300")
+        .arg(trace_sh())
+        .args(["loop-profile", "-o"])
+        .arg(file)
+        .arg("--")
+        .args(args)
+        .env("IPC_STATIC", binary())
+        .output()
+        .expect("run scripts/trace.sh loop-profile");
+    let log = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "trace.sh loop-profile -- {}: {:?}\n{log}\n{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (log, fs::read_to_string(file).unwrap())
+}
+
+/// The loop's length in seconds, from "bracket k close (tid T, N ns)".
+fn loop_seconds(log: &str) -> f64 {
+    log.lines()
+        .filter(|l| l.starts_with("bracket ") && l.contains(" close (tid "))
+        .filter_map(|l| l.rsplit_once(", ")?.1.strip_suffix(" ns)")?.parse::<f64>().ok())
+        .sum::<f64>()
+        / 1e9
+}
+
+/// scripts/flamegraph.sh with `args`; (exit code, stderr).
+fn flamegraph(args: &[&str], env: &[(&str, &Path)]) -> (Option<i32>, String) {
+    let mut cmd = Command::new(root().join("scripts/flamegraph.sh"));
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run scripts/flamegraph.sh");
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// True when inferno-flamegraph can be found as flamegraph.sh looks for it;
+/// fails under CI (install-deps.sh installs it), else says why it skips.
+fn have_inferno(test: &str) -> bool {
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let found = have("inferno-flamegraph") || home.join(".cargo/bin/inferno-flamegraph").exists();
+    if !found {
+        assert!(std::env::var_os("CI").is_none(), "{test}: inferno missing in CI (make test installs it)");
+        eprintln!("SKIP {test}: inferno is not installed (scripts/install-deps.sh installs it)");
+    }
+    found
+}
+
+/// The SVG parses as XML, its root is <svg>, and the texts of its <title>
+/// and <text> elements (frame names, the title).
+fn svg_texts(path: &Path) -> Vec<String> {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let doc = parse_svg(&text).unwrap_or_else(|e| panic!("{} is not valid XML: {e}", path.display()));
+    assert_eq!(doc.root_element().tag_name().name(), "svg", "{}", path.display());
+    doc.descendants()
+        .filter(|n| matches!(n.tag_name().name(), "title" | "text"))
+        .filter_map(|n| n.text())
+        .map(str::to_string)
+        .collect()
+}
+
+/// inferno's SVG starts with a DOCTYPE (a DTD reference, no entities).
+fn parse_svg(text: &str) -> Result<roxmltree::Document<'_>, roxmltree::Error> {
+    roxmltree::Document::parse_with_options(text, roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() })
+}
+
+/// (red, green, blue) of every frame rectangle's fill="rgb(r,g,b)".
+fn svg_fills(path: &Path) -> Vec<(u32, u32, u32)> {
+    let text = fs::read_to_string(path).unwrap();
+    let doc = parse_svg(&text).unwrap();
+    doc.descendants()
+        .filter(|n| n.tag_name().name() == "rect")
+        .filter_map(|n| n.attribute("fill")?.strip_prefix("rgb(")?.strip_suffix(')').map(str::to_string))
+        .filter_map(|rgb| {
+            let v: Vec<u32> = rgb.split(',').filter_map(|c| c.trim().parse().ok()).collect();
+            (v.len() == 3).then(|| (v[0], v[1], v[2]))
+        })
+        .collect()
+}
+
+/// A pipe and a local-socket run of about a second each (2thread, 64 KiB):
+/// the folded stacks parse, hold hundreds of samples, put the pipe's and
+/// the UNIX socket's kernel code under the right roles, name the user
+/// frames; flamegraph.sh draws both and their difference as valid SVG.
+#[test]
+fn loop_profile_folds_pipe_and_socket_stacks_and_draws_them() {
+    if !can_trace("loop_profile_folds_pipe_and_socket_stacks_and_draws_them") {
+        return;
+    }
+    let dir = temp_dir("profile");
+    // Half a second to two each here: bare pipes move 1.1-5 GiB/s (threads on
+    // two CPUs or one), socket pairs 4-9.
+    let runs = [
+        ("pipe", "2g", ["anon_pipe_write", "pipe_write"], ["anon_pipe_read", "pipe_read"]),
+        ("local", "4g", ["unix_stream_sendmsg", "unix_stream_sendmsg"], ["unix_stream_recvmsg", "unix_stream_read_generic"]),
+    ];
+    for (ipc, total, send_code, receive_code) in runs {
+        let args = ["-B", "-q", "-t", total, "-b", "65536", "-i", ipc, "2thread"];
+        let file = dir.join(format!("{ipc}.folded"));
+        let (log, text) = profile(&args, &file);
+        assert_brackets(&log, 1);
+        let stacks = parse_folded(&text);
+        let total_samples: u64 = stacks.iter().map(|s| s.count).sum();
+        let seconds = loop_seconds(&log);
+        let (sender, receiver) = (samples_of(&stacks, "sender"), samples_of(&stacks, "receiver"));
+        eprintln!(
+            "loop-profile {ipc} 2thread -t {total}: {total_samples} samples ({:.0}/s) in {} stacks over {seconds:.3} s; \
+             sender {sender}, receiver {receiver}; {}",
+            total_samples as f64 / seconds,
+            stacks.len(),
+            log.lines().find(|l| l.starts_with("user frames named")).unwrap_or("")
+        );
+        assert_eq!(value(&log, "samples in the loop:"), total_samples, "the summary counts the folded samples\n{log}");
+        assert!(total_samples >= 200, "{ipc}: {total_samples} samples in a {seconds:.3} s loop (hundreds expected)\n{log}");
+        assert!(total_samples as f64 >= 200.0 * seconds, "{ipc}: {total_samples} samples in {seconds:.3} s (hundreds a second)\n{log}");
+        assert_eq!(sender + receiver, total_samples, "{ipc}: 2thread has only a sender and a receiver\n{text}");
+        assert!(sender > 0 && receiver > 0, "{ipc}: both roles sampled\n{text}");
+        // The IPC object's own kernel code, on the right side.
+        assert!(samples_with(&stacks, Some("sender"), &send_code) > 0, "{ipc}: sender in {send_code:?}\n{text}");
+        assert!(samples_with(&stacks, Some("receiver"), &receive_code) > 0, "{ipc}: receiver in {receive_code:?}\n{text}");
+        assert_eq!(samples_with(&stacks, Some("sender"), &receive_code), 0, "{ipc}: the sender never reads\n{text}");
+        // User frames named: no bare address, and the benchmark's own code in
+        // (nearly) every stack, whatever its functions are called.
+        let hex: Vec<&String> = stacks.iter().flat_map(|s| &s.frames).filter(|f| is_hex_address(f)).collect();
+        assert!(hex.is_empty(), "{ipc}: unnamed user frames {hex:?}\n{log}");
+        let own: u64 = stacks.iter().filter(|s| s.frames.iter().any(|f| f.starts_with("ipc_static::"))).map(|s| s.count).sum();
+        assert!(own * 10 >= total_samples * 9, "{ipc}: only {own} of {total_samples} samples have an ipc_static frame\n{text}");
+        // The other IPC object's code never shows.
+        let other: &[&str] = if ipc == "pipe" { &["unix_stream_sendmsg", "unix_stream_recvmsg"] } else { &["anon_pipe_write", "anon_pipe_read", "pipe_write", "pipe_read"] };
+        assert_eq!(samples_with(&stacks, None, other), 0, "{ipc}: {other:?} in the profile\n{text}");
+    }
+    if !have_inferno("loop_profile_folds_pipe_and_socket_stacks_and_draws_them (SVGs)") {
+        return;
+    }
+    let (pipe, local, diff) = (dir.join("pipe.svg"), dir.join("local.svg"), dir.join("diff.svg"));
+    for (title, folded, svg, names) in [
+        ("pipe 2thread, 64 KiB buffers, 2 GiB", "pipe.folded", &pipe, ["anon_pipe_write", "anon_pipe_read", "sender", "receiver"]),
+        ("local 2thread, 64 KiB buffers, 4 GiB", "local.folded", &local, ["unix_stream_sendmsg", "unix_stream_recvmsg", "sender", "receiver"]),
+    ] {
+        let (code, stderr) = flamegraph(&["-t", title, "-o", svg.to_str().unwrap(), dir.join(folded).to_str().unwrap()], &[]);
+        assert_eq!(code, Some(0), "flamegraph.sh {folded}: {stderr}");
+        let texts = svg_texts(svg);
+        assert!(texts.iter().any(|t| t == title), "{folded}: the title {title:?} in the SVG");
+        for name in names {
+            assert!(texts.iter().any(|t| t.starts_with(&format!("{name} ("))), "{folded}: no frame {name} in the SVG");
+        }
+    }
+    let (code, stderr) = flamegraph(
+        &["--diff", "-o", diff.to_str().unwrap(), dir.join("pipe.folded").to_str().unwrap(), dir.join("local.folded").to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code, Some(0), "flamegraph.sh --diff: {stderr}");
+    let texts = svg_texts(&diff);
+    assert!(texts.iter().any(|t| t.starts_with("unix_stream_sendmsg (")), "the differential graph has the shape of AFTER");
+    eprintln!("flame graphs: {} {} {} bytes", fs::metadata(&pipe).unwrap().len(), fs::metadata(&local).unwrap().len(), fs::metadata(&diff).unwrap().len());
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// Frames of the work a non-bare run does outside the loop: its sync()s and
+/// sleeps, and the receiver unmapping its buffers after the finish stamp.
+const OUTSIDE_THE_LOOP: [&str; 12] = [
+    "__x64_sys_sync",
+    "ksys_sync",
+    "iterate_supers",
+    "__x64_sys_nanosleep",
+    "__x64_sys_clock_nanosleep",
+    "hrtimer_nanosleep",
+    "do_nanosleep",
+    "__x64_sys_munmap",
+    "__vm_munmap",
+    "__x64_sys_execve",
+    "exit_mmap",
+    "__x64_sys_clone",
+];
+
+/// A non-bare run (sync()s and one-second sleeps before the loop) with
+/// 256 MiB buffers, which the receiver unmaps after its finish stamp: the
+/// profile holds none of that; the same script without its bracket test
+/// does show the unmapping (so the check can see a leak); and no more
+/// samples than two CPUs at 997 Hz can take in the loop's time.
+#[test]
+fn loop_profile_keeps_samples_outside_the_bracket_out() {
+    if !can_trace("loop_profile_keeps_samples_outside_the_bracket_out") {
+        return;
+    }
+    let dir = temp_dir("profile-outside");
+    let args = ["-t", "512m", "-b", "256m", "-i", "pipe", "2thread"];
+    let mut outside = 0;
+    for attempt in 1..=3 {
+        let file = dir.join("gated.folded");
+        let (log, text) = profile(&args, &file);
+        assert_brackets(&log, 1);
+        let stacks = parse_folded(&text);
+        let samples: u64 = stacks.iter().map(|s| s.count).sum();
+        let seconds = loop_seconds(&log);
+        outside = value(&log, "samples outside the loop (not in the profile):");
+        let leaked: Vec<&String> =
+            stacks.iter().flat_map(|s| &s.frames).filter(|f| OUTSIDE_THE_LOOP.contains(&f.as_str())).collect();
+        eprintln!("loop-profile non-bare (attempt {attempt}): {samples} samples in {seconds:.3} s, {outside} outside, leaked frames {leaked:?}");
+        assert!(leaked.is_empty(), "frames from outside the loop in the profile: {leaked:?}\n{text}");
+        let bound = (2.0 * 997.0 * seconds * 1.25).ceil() as u64 + 10;
+        assert!(samples <= bound, "{samples} samples in a {seconds:.3} s loop: more than 2 CPUs at 997 Hz can take ({bound})\n{log}");
+        if outside > 0 {
+            break;
+        }
+    }
+    assert!(outside > 0, "no sample outside the loop in three runs: nothing was kept out");
+    // The control: the same script, its bracket test removed.
+    let script = fs::read_to_string(root().join("scripts/bpftrace/loop-profile.bt")).unwrap();
+    assert!(script.contains("if (@phase == 1) {"), "loop-profile.bt's bracket test moved: update this test");
+    let ungated = dir.join("ungated.bt");
+    fs::write(&ungated, script.replace("if (@phase == 1) {", "if (1) {")).unwrap();
+    let mut munmap = 0;
+    for attempt in 1..=3 {
+        let _guard = TRACE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let command = format!("{} {}", binary().display(), args.join(" "));
+        let raw = Command::new("timeout").arg("300").arg("bpftrace").arg(&ungated).arg("-c").arg(&command).output().unwrap();
+        assert!(raw.status.success(), "{}", String::from_utf8_lossy(&raw.stderr));
+        let raw_file = dir.join("ungated.txt");
+        fs::write(&raw_file, &raw.stdout).unwrap();
+        let folded = dir.join("ungated.folded");
+        let status = Command::new("awk")
+            .arg("-f")
+            .arg(root().join("scripts/fold-stacks.awk"))
+            .arg("-v")
+            .arg(format!("folded={}", folded.display()))
+            .arg(&raw_file)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let stacks = parse_folded(&fs::read_to_string(&folded).unwrap());
+        munmap = samples_with(&stacks, Some("receiver"), &["__x64_sys_munmap", "__vm_munmap", "exit_mmap"]);
+        eprintln!("control without the bracket (attempt {attempt}): {munmap} receiver samples unmapping");
+        if munmap > 0 {
+            break;
+        }
+    }
+    assert!(munmap > 0, "without its bracket the profile should show the receiver unmapping its buffers");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// 1thread has one role, 2proc a sender (the child) and a receiver; with -n
+/// every iteration's bracket is profiled.
+#[test]
+fn loop_profile_names_the_roles_in_1thread_and_2proc_with_iterations() {
+    if !can_trace("loop_profile_names_the_roles_in_1thread_and_2proc_with_iterations") {
+        return;
+    }
+    let dir = temp_dir("profile-roles");
+    for (mode, total, roles) in
+        [("1thread", "512m", &["sender+receiver"][..]), ("2proc", "256m", &["receiver", "sender"][..])]
+    {
+        let file = dir.join(format!("{mode}.folded"));
+        let (log, text) = profile(&["-B", "-q", "-n", "2", "-t", total, "-b", "65536", "-i", "pipe", mode], &file);
+        assert_brackets(&log, 2);
+        let stacks = parse_folded(&text);
+        let by_role: BTreeMap<&str, u64> = stacks.iter().fold(BTreeMap::new(), |mut m, s| {
+            *m.entry(s.frames[0].as_str()).or_insert(0) += s.count;
+            m
+        });
+        eprintln!("loop-profile pipe {mode} -n 2 -t {total}: {by_role:?}");
+        let seen: Vec<&str> = by_role.keys().copied().collect();
+        assert_eq!(seen, roles, "{mode}: roles\n{log}");
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// scripts/fold-stacks.awk on fixed input, bpftrace's and DTrace's map
+/// formats: roles from the bracket lines, user frames outermost first and
+/// named from the symbols file, offsets and module prefixes dropped,
+/// identical folded stacks added up, everything else copied to the log.
+#[test]
+fn fold_stacks_folds_both_tracers_formats() {
+    let dir = temp_dir("fold");
+    let symbols = dir.join("symbols");
+    fs::write(
+        &symbols,
+        "# ipc-static symbols: build-id none (test)\n\
+         0000000000401000 0000000000000100 outer\n\
+         0000000000401100 0 <[u8; 4] as Leaf>::call\n\
+         0000000000401200 0000000000000010 last\n",
+    )
+    .unwrap();
+    let input = dir.join("input");
+    fs::write(
+        &input,
+        "Attaching 6 probes...\n\
+         bracket 1 open (tid 11)\n\
+         42 KBytes/sec\n\
+         bracket 1 close (tid 10, 5000 ns)\n\
+         \n\n\n\
+         samples of the benchmark outside the loop [tid] (not in the profile):\n\
+         @outside[10]: 2\n\
+         @outside[11]: 1\n\
+         on-CPU samples in the loop [tid, user stack, kernel stack]:\n\
+         @samples[11, \n    0x401180\n    0x401010\n, \n    copy_leaf+12\n    pipe_write+300\n    entry_SYSCALL_64+9\n]: 5\n\
+         @samples[11, \n    0x401181\n    0x401011\n, \n    copy_leaf+20\n    pipe_write+310\n    entry_SYSCALL_64+9\n]: 2\n\
+         @samples[10, \n              ipc-static`0x401204\n              ipc-static`0x7fff0000\n\n, \n              kernel`pipe_read+0x1a\n              kernel`amd64_syscall+0x140\n\n]: 3\n\
+         @samples[12, \n, \n    idle+1\n]: 1\n",
+    )
+    .unwrap();
+    let folded = dir.join("folded");
+    let out = Command::new("awk")
+        .arg("-f")
+        .arg(root().join("scripts/fold-stacks.awk"))
+        .arg("-v")
+        .arg(format!("symbols={}", symbols.display()))
+        .arg("-v")
+        .arg(format!("folded={}", folded.display()))
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let log = String::from_utf8_lossy(&out.stdout);
+    let mut lines: Vec<String> = fs::read_to_string(&folded).unwrap().lines().map(str::to_string).collect();
+    lines.sort();
+    eprintln!("log:\n{log}folded:\n{}", lines.join("\n"));
+    assert_eq!(
+        lines,
+        [
+            "other;idle 1",
+            "receiver;0x7fff0000;last;amd64_syscall;pipe_read 3",
+            "sender;outer;<[u8: 4] as Leaf>::call;entry_SYSCALL_64;pipe_write;copy_leaf 7",
+        ]
+    );
+    assert!(log.contains("42 KBytes/sec\nbracket 1 close"), "the benchmark's output is kept: {log}");
+    assert!(log.contains("samples in the loop: 11 (sender 7, receiver 3, sender+receiver 0, other 1)"), "{log}");
+    assert!(log.contains("distinct stacks: 3\n"), "{log}");
+    assert!(log.contains("samples outside the loop (not in the profile): 3\n"), "{log}");
+    assert!(log.contains("user frames named: 5 of 6 in the printed stacks"), "{log}");
+    assert!(!log.contains("@samples") && !log.contains("0x401") && !log.contains("\n\n\n"), "{log}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// make writes ipc-static.sym beside ./ipc-static from the same build; a
+/// symbols file from another build is refused rather than misused.
+#[test]
+fn the_symbol_file_belongs_to_the_binary() {
+    let _ = binary();
+    let symbols = root().join("scripts/symbols.sh");
+    let out = Command::new(&symbols).arg(binary()).output().unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "symbols.sh ./ipc-static: {}", String::from_utf8_lossy(&out.stderr));
+    let shipped = fs::read_to_string(root().join("ipc-static.sym")).expect("make writes ipc-static.sym");
+    assert_eq!(table, shipped, "symbols.sh of the stripped binary gives the shipped file");
+    let functions = table.lines().filter(|l| !l.starts_with('#')).count();
+    eprintln!("ipc-static.sym: {} bytes, {functions} functions; {}", shipped.len(), table.lines().next().unwrap_or(""));
+    assert!(table.starts_with("# ipc-static symbols: build-id "), "{table}");
+    assert!(!table.starts_with("# ipc-static symbols: build-id none"), "the static build has a build ID");
+    assert!(table.lines().any(|l| l.ends_with(" main")), "main in the table");
+    assert!(table.lines().any(|l| l.contains(" ipc_static::")), "the benchmark's own functions in the table");
+    // Another build's table, beside a copy of the binary: refused (66).
+    let dir = temp_dir("symbols");
+    let copy = dir.join("ipc-static");
+    fs::copy(binary(), &copy).unwrap();
+    let forged = shipped.replacen("build-id ", "build-id 00", 1);
+    fs::write(dir.join("ipc-static.sym"), forged).unwrap();
+    let out = Command::new(&symbols).arg(&copy).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("symbols.sh with another build's table: exit {:?}: {}", out.status.code(), stderr.trim());
+    assert_eq!(out.status.code(), Some(66), "{stderr}");
+    assert!(stderr.contains("another build") && stderr.lines().count() == 1, "{stderr}");
+    // No table at all: 66 too.
+    fs::remove_file(dir.join("ipc-static.sym")).unwrap();
+    let out = Command::new(&symbols).arg(&copy).output().unwrap();
+    assert_eq!(out.status.code(), Some(66), "{}", String::from_utf8_lossy(&out.stderr));
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// flamegraph.sh --diff on two small profiles: the frame that grew is red,
+/// the one that shrank blue; and its errors.
+#[test]
+fn flamegraph_sh_draws_red_for_growth_blue_for_shrinkage_and_says_what_is_wrong() {
+    let dir = temp_dir("flamegraph");
+    let before = dir.join("before.folded");
+    let after = dir.join("after.folded");
+    fs::write(&before, "sender;send;grows 10\nsender;send;shrinks 30\n").unwrap();
+    fs::write(&after, "sender;send;grows 30\nsender;send;shrinks 10\n").unwrap();
+    let empty = dir.join("empty.folded");
+    fs::write(&empty, "").unwrap();
+    let svg = dir.join("diff.svg");
+    let path = |p: &Path| p.to_str().unwrap().to_string();
+    // Errors first: they need no inferno. Usage 64, missing file 66.
+    for (args, code) in [
+        (vec!["--diff".to_string(), path(&before)], 64),
+        (vec![path(&before), path(&after)], 64),
+        (vec!["--normalize".to_string(), path(&before)], 64),
+        (vec!["-x".to_string(), path(&before)], 64),
+        (vec![path(&dir.join("missing.folded"))], 66),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (got, stderr) = flamegraph(&args, &[]);
+        eprintln!("flamegraph.sh {}: exit {got:?}: {}", args.join(" "), stderr.trim());
+        assert_eq!(got, Some(code), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    }
+    // inferno missing: a PATH and HOME without it, 69.
+    let bin = dir.join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    for tool in ["sh", "cat", "awk", "mktemp", "rm", "sed"] {
+        let path = which(tool).unwrap_or_else(|| panic!("{tool} not found"));
+        std::os::unix::fs::symlink(&path, bin.join(tool)).unwrap();
+    }
+    let out = Command::new("/bin/sh")
+        .arg(root().join("scripts/flamegraph.sh"))
+        .arg(&before)
+        .env("PATH", &bin)
+        .env("HOME", &dir)
+        .env_remove("CARGO_HOME")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("flamegraph.sh without inferno: exit {:?}: {}", out.status.code(), stderr.trim());
+    assert_eq!(out.status.code(), Some(69), "{stderr}");
+    assert!(stderr.contains("inferno-flamegraph not found") && stderr.contains("cargo install inferno --version"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    if !have_inferno("flamegraph_sh_draws_red_for_growth_blue_for_shrinkage_and_says_what_is_wrong") {
+        return;
+    }
+    // The pinned version is the one install-deps.sh installs.
+    let deps = fs::read_to_string(root().join("scripts/install-deps.sh")).unwrap();
+    let script = fs::read_to_string(root().join("scripts/flamegraph.sh")).unwrap();
+    let pin = |text: &str| text.lines().find_map(|l| l.strip_prefix("INFERNO_VERSION=")).map(str::to_string);
+    assert_eq!(pin(&deps), pin(&script), "install-deps.sh and flamegraph.sh pin the same inferno");
+    // An empty profile: 65, one line.
+    let (code, stderr) = flamegraph(&[&path(&empty)], &[]);
+    assert_eq!(code, Some(65), "{stderr}");
+    assert!(stderr.contains("no stacks") && stderr.lines().count() == 1, "{stderr}");
+    let (code, stderr) = flamegraph(&["--diff", "-t", "grows vs shrinks", "-o", &path(&svg), &path(&before), &path(&after)], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let texts = svg_texts(&svg);
+    assert!(texts.iter().any(|t| t == "grows vs shrinks"), "title: {texts:?}");
+    // inferno colours each frame by its change: grows red (r > b), shrinks blue.
+    let text = fs::read_to_string(&svg).unwrap();
+    let doc = parse_svg(&text).unwrap();
+    let fill_of = |name: &str| {
+        let g = doc
+            .descendants()
+            .filter(|n| n.tag_name().name() == "g")
+            .find(|g| g.children().any(|c| c.tag_name().name() == "title" && c.text().is_some_and(|t| t.starts_with(&format!("{name} (")))))
+            .unwrap_or_else(|| panic!("no frame {name} in the SVG"));
+        let rect = g.children().find(|c| c.tag_name().name() == "rect").expect("a rect per frame");
+        let rgb = rect.attribute("fill").unwrap().trim_start_matches("rgb(").trim_end_matches(')').to_string();
+        let v: Vec<u32> = rgb.split(',').map(|c| c.trim().parse().unwrap()).collect();
+        (v[0], v[1], v[2])
+    };
+    let (grows, shrinks) = (fill_of("grows"), fill_of("shrinks"));
+    eprintln!("differential fills: grows {grows:?}, shrinks {shrinks:?}; {} rects", svg_fills(&svg).len());
+    assert!(grows.0 > grows.2, "grows is red: {grows:?}");
+    assert!(shrinks.2 > shrinks.0, "shrinks is blue: {shrinks:?}");
+    let _ = fs::remove_dir_all(&dir);
 }

@@ -124,8 +124,8 @@ impl Counts {
     /// A derived ratio in ten-thousandths, if both counts exist and the
     /// denominator is not zero.
     pub fn derived_scaled(&self, derived: &Derived) -> Option<u128> {
-        let numerator = u128::from(self.values[derived.numerator]?);
-        let denominator = u128::from(self.values[derived.denominator]?);
+        let numerator = u128::from(self.values.get(derived.numerator).copied().flatten()?);
+        let denominator = u128::from(self.values.get(derived.denominator).copied().flatten()?);
         if denominator == 0 {
             return None;
         }
@@ -149,7 +149,7 @@ impl Counters {
     pub fn open(set: CounterSet) -> Counters {
         let (counters, _) = definition(set);
         let mut unsupported = None;
-        let fds = counters.map(|counter| match crate::sys::perf_event_open(counter.kind, counter.config) {
+        let fds = counters.map(|counter| match crate::sys::perf::perf_event_open(counter.kind, counter.config) {
             Ok(fd) => Some(fd),
             Err(e) => {
                 unsupported.get_or_insert(e);
@@ -162,7 +162,7 @@ impl Counters {
     /// Starts (true) or stops (false) every open counter.
     pub fn enable(&self, on: bool) {
         for fd in self.fds.iter().flatten() {
-            let _ = crate::sys::perf_event_enable(rustix::fd::AsFd::as_fd(fd), on);
+            let _ = crate::sys::perf::enable(fd, on);
         }
     }
 
@@ -182,7 +182,7 @@ impl Counters {
 
 #[cfg(not(target_os = "linux"))]
 impl Counters {
-    /// Not reached: main refuses -P where it is not supported.
+    /// Not reached: the driver refuses -P where it is not supported.
     pub fn open(_set: CounterSet) -> Counters {
         Counters { fds: [None, None, None, None], unsupported: Some(Errno::NOSYS) }
     }

@@ -1,0 +1,171 @@
+#!/bin/sh
+# flamegraph.sh -- draw a flame graph, or a differential one, from the folded
+# stacks of loop-profile (scripts/trace.sh loop-profile), with inferno.
+#
+#   scripts/flamegraph.sh [-o SVG] [-t TITLE] FOLDED
+#   scripts/flamegraph.sh --diff [--normalize] [-o SVG] [-t TITLE] BEFORE AFTER
+#
+#   scripts/trace.sh loop-profile -o pipe.folded -- -B -q -t 1g -b 65536 -i pipe 2thread
+#   scripts/flamegraph.sh -t 'pipe 2thread, 64 KiB buffers, 1 GiB' -o pipe.svg pipe.folded
+#   scripts/flamegraph.sh --diff -o pipe-vs-local.svg pipe.folded local.folded
+#
+# A flame graph: one box per frame, as wide as the samples it was found in,
+# callers below callees; the roots are the threads' roles (sender, receiver,
+# sender+receiver). A differential graph has the shape of AFTER, each frame
+# coloured by how its samples changed from BEFORE: red grew, blue shrank
+# (inferno-diff-folded, then inferno-flamegraph); --normalize first scales
+# BEFORE to AFTER's total, to compare shares rather than sample counts.
+#
+# The SVG goes to SVG (-o) or stdout. The title is TITLE, else the file
+# names; name the run in it (IPC, mode, sizes): the folded lines do not say.
+# inferno (the Rust port of FlameGraph, crates.io) is found in PATH or in
+# cargo's bin directory; scripts/install-deps.sh installs the pinned version.
+#
+# Exit codes: 0 drawn; 64 usage; 65 no stacks to draw (an empty profile);
+# 66 an input file missing; 69 inferno missing; 70 inferno failed.
+
+set -eu
+
+INFERNO_VERSION=0.12.8
+
+prog=${0##*/}
+
+usage() {
+	cat <<EOF
+usage: $prog [-o SVG] [-t TITLE] FOLDED
+       $prog --diff [--normalize] [-o SVG] [-t TITLE] BEFORE AFTER
+
+Draws a flame graph of folded stacks (scripts/trace.sh loop-profile -o FILE),
+or with --diff a differential one: the shape of AFTER, red where samples grew
+from BEFORE, blue where they shrank. FOLDED may be - for stdin.
+
+Options:
+  -o SVG         write the SVG to SVG instead of stdout
+  -t TITLE       the title (say what was run: IPC, mode, sizes)
+  --diff         a differential flame graph of BEFORE and AFTER
+  --normalize    (--diff) scale BEFORE to AFTER's sample total first
+  --help, -h     this help
+EOF
+}
+
+die() {
+	code=$1
+	shift
+	printf '%s: %s\n' "$prog" "$*" >&2
+	exit "$code"
+}
+
+out=
+title=
+diff=no
+normalize=no
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-h | --help)
+		usage
+		exit 0
+		;;
+	-o)
+		[ $# -ge 2 ] || die 64 "-o needs a file name"
+		out=$2
+		shift 2
+		;;
+	-t)
+		[ $# -ge 2 ] || die 64 "-t needs a title"
+		title=$2
+		shift 2
+		;;
+	--diff)
+		diff=yes
+		shift
+		;;
+	--normalize)
+		normalize=yes
+		shift
+		;;
+	--)
+		shift
+		break
+		;;
+	-?*)
+		die 64 "unknown option: $1 (try --help)"
+		;;
+	*)
+		break
+		;;
+	esac
+done
+
+if [ "$diff" = yes ]; then
+	[ $# -eq 2 ] || die 64 "--diff needs two folded files, BEFORE and AFTER (try --help)"
+else
+	[ "$normalize" = no ] || die 64 "--normalize goes with --diff"
+	[ $# -eq 1 ] || die 64 "one folded file expected (try --help)"
+fi
+for f in "$@"; do
+	[ "$f" = - ] || [ -r "$f" ] || die 66 "$f: no such file or not readable"
+done
+[ "$diff" = no ] || [ "$1" != - ] || [ "$2" != - ] || die 64 "only one of BEFORE and AFTER can be stdin"
+
+# inferno-flamegraph in PATH, or where cargo install puts it.
+find_tool() {
+	if command -v "$1" >/dev/null 2>&1; then
+		command -v "$1"
+		return 0
+	fi
+	for dir in "${CARGO_HOME:-}" "${HOME:-}/.cargo"; do
+		if [ -n "$dir" ] && [ -x "$dir/bin/$1" ]; then
+			printf '%s\n' "$dir/bin/$1"
+			return 0
+		fi
+	done
+	return 1
+}
+flamegraph=$(find_tool inferno-flamegraph) ||
+	die 69 "inferno-flamegraph not found (install it: cargo install inferno --version $INFERNO_VERSION --locked, or scripts/install-deps.sh)"
+if [ "$diff" = yes ]; then
+	diff_folded=$(find_tool inferno-diff-folded) ||
+		die 69 "inferno-diff-folded not found (install it: cargo install inferno --version $INFERNO_VERSION --locked, or scripts/install-deps.sh)"
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/flamegraph.XXXXXX") || die 70 "cannot create a temporary directory"
+trap 'rm -rf "$tmp"' EXIT
+
+# The input (stdin saved, so that it can be counted and read again).
+if [ "$diff" = yes ]; then
+	cat -- "$1" >"$tmp/before"
+	cat -- "$2" >"$tmp/after"
+	if [ "$normalize" = yes ]; then
+		"$diff_folded" --normalize "$tmp/before" "$tmp/after" >"$tmp/input" 2>"$tmp/err" ||
+			die 70 "inferno-diff-folded failed: $(sed -n 1p "$tmp/err")"
+	else
+		"$diff_folded" "$tmp/before" "$tmp/after" >"$tmp/input" 2>"$tmp/err" ||
+			die 70 "inferno-diff-folded failed: $(sed -n 1p "$tmp/err")"
+	fi
+else
+	cat -- "$1" >"$tmp/input"
+fi
+
+# Sample totals (the last field; a differential line has two counts).
+samples=$(awk 'NF >= 2 && $NF ~ /^[0-9]+$/ { n += $NF } END { print n + 0 }' "$tmp/input")
+if [ "$diff" = yes ]; then
+	before=$(awk 'NF >= 3 && $(NF - 1) ~ /^[0-9]+$/ { n += $(NF - 1) } END { print n + 0 }' "$tmp/input")
+	[ "$samples" -gt 0 ] || [ "$before" -gt 0 ] || die 65 "no stacks in $1 or $2 (empty profiles: was the loop long enough?)"
+	[ -n "$title" ] || title="Differential flame graph: ${1##*/} -> ${2##*/}"
+	scaled=
+	[ "$normalize" = no ] || scaled=", scaled to after"
+	subtitle="red: more samples than before, blue: fewer; widths: after ($samples samples, before $before$scaled)"
+else
+	[ "$samples" -gt 0 ] || die 65 "no stacks in $1 (an empty profile: was the loop long enough?)"
+	[ -n "$title" ] || title="Flame graph: ${1##*/}"
+	subtitle="on-CPU samples inside the IPC loop, 997 Hz: $samples samples"
+fi
+
+"$flamegraph" --title "$title" --subtitle "$subtitle" --countname samples \
+	--nametype Frame: "$tmp/input" >"$tmp/svg" 2>"$tmp/err" ||
+	die 70 "inferno-flamegraph failed: $(sed -n 1p "$tmp/err")"
+if [ -n "$out" ]; then
+	cat "$tmp/svg" >"$out" || die 73 "cannot write $out"
+else
+	cat "$tmp/svg"
+fi

@@ -1,0 +1,132 @@
+//! The JSON report: one document, `benchmark_configuration` (with -v, the
+//! host description as `host` before it) and `benchmark_samples`, closed
+//! by [`finish`].
+
+use crate::args::Config;
+use crate::describe;
+use crate::error::Error;
+use crate::measure::Sample;
+use crate::output::{SliceSink, Sink};
+
+use super::figures;
+
+/// Opens the document: the host (-v) and the configuration, up to the
+/// samples' array.
+pub fn header(out: &mut impl Sink, config: &Config, sample: &Sample) {
+    out.put(b"{\n");
+    if config.verbose {
+        out.put(b"  \"host\": ");
+        describe::render_json(out);
+        out.put(b",\n");
+    }
+    out.put(b"  \"benchmark_configuration\": {");
+    number(out, "buffersize", config.buffer_size as u128, 0, true);
+    number(out, "totalsize", u128::from(config.total_size), 0, false);
+    number(out, "blockcount", u128::from(config.block_count()), 0, false);
+    string(out, "mode", config.mode.name());
+    string(out, "ipctype", config.ipc.name());
+    number(out, "iterations", u128::from(config.iterations), 0, false);
+    boolean(out, "sflag", config.size_kernel_buffers);
+    boolean(out, "bare", config.bare);
+    boolean(out, "rusage", config.rusage);
+    boolean(out, "prefault", config.prefault);
+    out.put(b", \"tcp_port\": ");
+    if sample.port != 0 {
+        out.put_u64(u64::from(sample.port));
+    } else {
+        out.put(b"null");
+    }
+    out.put(b", \"counters\": ");
+    match config.counters {
+        Some(set) => out.put_json_str(set.name().as_bytes()),
+        None => out.put(b"null"),
+    }
+    out.put(b", \"affinity\": ");
+    match config.affinity {
+        Some(affinity) => {
+            out.put(b"{\"receiver\": ");
+            out.put_u64(affinity.receiver as u64);
+            out.put(b", \"sender\": ");
+            out.put_u64(affinity.sender.unwrap_or(affinity.receiver) as u64);
+            out.put(b"}");
+        }
+        None => out.put(b"null"),
+    }
+    out.put(b", \"kernel_buffers\": ");
+    match sample.kernel_buffers {
+        Some((writer, reader)) => {
+            out.put(b"{\"writer\": ");
+            out.put_u64(writer as u64);
+            out.put(b", \"reader\": ");
+            out.put_u64(reader as u64);
+            out.put(b"}");
+        }
+        None => out.put(b"null"),
+    }
+    out.put(b"},\n  \"benchmark_samples\": [\n");
+}
+
+/// One element of `benchmark_samples`.
+pub fn sample(out: &mut impl Sink, config: &Config, sample: &Sample, iteration: u64) {
+    out.put(b"    {");
+    number(out, "iteration", u128::from(iteration), 0, true);
+    number(out, "bandwidth", figures::kbytes_per_sec_centi(config.total_size, sample.nanos), 2, false);
+    number(out, "time", u128::from(sample.nanos), 9, false);
+    number(out, "bytes_per_sec", figures::bytes_per_sec(config.total_size, sample.nanos), 0, false);
+    if let Some(usage) = sample.usage {
+        for (name, value, decimals) in figures::usage_fields(&usage) {
+            number(out, name, value, decimals, false);
+        }
+    }
+    if let (Some(set), Some(counts)) = (config.counters, sample.counts) {
+        out.put(b", \"counters\": {");
+        let mut first = true;
+        figures::for_each_count(set, &counts, |name, value, decimals| {
+            key(out, name, first);
+            first = false;
+            match value {
+                Some(value) => out.put_fixed(value, decimals),
+                None => out.put(b"null"),
+            }
+        });
+        out.put(b"}");
+    }
+    out.put(b"}");
+}
+
+/// Closes the samples' array and the document, with an `error` member
+/// naming the failure if there was one.
+pub fn finish(out: &mut impl Sink, failure: Option<&Error>) {
+    out.put(b"\n  ]");
+    if let Some(e) = failure {
+        out.put(b",\n  \"error\": ");
+        let mut message = [0u8; 256];
+        let mut text = SliceSink::new(&mut message);
+        e.render(&mut text);
+        out.put_json_str(text.as_bytes());
+    }
+    out.put(b"\n}\n");
+}
+
+fn key(out: &mut impl Sink, name: &str, first: bool) {
+    if !first {
+        out.put(b", ");
+    }
+    out.put_json_str(name.as_bytes());
+    out.put(b": ");
+}
+
+fn number(out: &mut impl Sink, name: &str, scaled: u128, decimals: u32, first: bool) {
+    key(out, name, first);
+    out.put_fixed(scaled, decimals);
+}
+
+fn string(out: &mut impl Sink, name: &str, value: &str) {
+    key(out, name, false);
+    out.put_json_str(value.as_bytes());
+}
+
+fn boolean(out: &mut impl Sink, name: &str, value: bool) {
+    key(out, name, false);
+    out.put(if value { b"true" } else { b"false" });
+}

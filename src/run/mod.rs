@@ -1,0 +1,150 @@
+//! Running the benchmark: the driver. Each iteration sets up (one mapping
+//! for the buffers, the IPC object, quiescing, the -g and -P probes), runs
+//! one mode (one_thread.rs, two_threads.rs, two_procs.rs: each takes the two
+//! stamps around what transfer.rs does between them), and hands its sample
+//! to the report; the first failure ends the run.
+
+mod failure;
+mod one_thread;
+mod setup;
+mod transfer;
+mod two_procs;
+mod two_threads;
+
+use rustix::io::Errno;
+
+use crate::args::{Config, Mode};
+use crate::error::{self, Error, EX_UNAVAILABLE};
+use crate::ipc;
+use crate::measure::{clock, counters, rusage, Sample};
+use crate::output::{FdWriter, Sink};
+use crate::report::Report;
+use crate::sys;
+
+/// Runs the iterations of `config`, writing each sample as it finishes
+/// (outside the stamps). Returns the exit status.
+pub fn benchmark(config: &Config) -> i32 {
+    if config.counters.is_some() && !counters::SUPPORTED {
+        let mut err = FdWriter::new(sys::start::stderr());
+        err.put(b"ipc-static: -P: performance counters are not supported on this OS yet\n");
+        let _ = err.flush();
+        return EX_UNAVAILABLE;
+    }
+    if config.mode == Mode::TwoThread {
+        // A sender thread whose reader closed must get EPIPE and say so, not
+        // kill the whole process silently. (A 2proc child killed by SIGPIPE
+        // is accounted for by its parent; 1thread holds both ends.)
+        sys::process::ignore_sigpipe();
+    }
+    if let Some(affinity) = config.affinity {
+        // Pins this thread, and so the sender too unless it has its own CPU.
+        if let Err(e) = setup::pin_to(affinity.receiver) {
+            e.report();
+            return e.exit_code;
+        }
+    }
+    let mut out = FdWriter::new(sys::start::stdout());
+    let mut report = Report::new(config);
+    let mut warned = false;
+    for iteration in 1..=config.iterations {
+        // With -q nothing is written after the last loop, so its IPC object
+        // and buffers can be left to exit_group: fewer calls in a trace.
+        let last = iteration == config.iterations;
+        let sample = match run_once(config, config.quiet && last) {
+            Ok(sample) => sample,
+            Err(e) => {
+                report.finish(&mut out, Some(&e));
+                let _ = out.flush();
+                e.report();
+                return e.exit_code;
+            }
+        };
+        if let (Some(errno), false) = (sample.counters_unsupported, warned) {
+            warned = true;
+            warn_unsupported_counters(errno);
+        }
+        if !config.quiet {
+            report.sample(&mut out, &sample);
+            if last {
+                report.finish(&mut out, None);
+            }
+            if let Err(e) = error::finish_stdout(&mut out) {
+                return e.exit_code;
+            }
+        }
+    }
+    0
+}
+
+/// Runs the benchmark once: fresh buffers and IPC object, one pair of
+/// stamps. Everything it opened is closed and unmapped when it returns,
+/// unless `leave_to_exit` (see [`setup::release`]).
+fn run_once(config: &Config, leave_to_exit: bool) -> Result<Sample, Error> {
+    // The sender thread's stack (2thread) and the receiver and sender
+    // buffers in one private mapping: one mmap, not three. Unless -F, the
+    // buffers are left untouched, as malloc'd ones are: first touch happens
+    // in the loop.
+    let stack_size = if config.mode == Mode::TwoThread { two_threads::STACK_SIZE } else { 0 };
+    // 2proc with -F: the receiver's pages are kept from the child, or the
+    // fork would make them copy-on-write and the receiver would take a fault
+    // per page in the loop all the same. That needs the receive buffer on
+    // whole pages of its own.
+    let keep_from_child = config.prefault && config.mode == Mode::TwoProc;
+    let receive_area = if keep_from_child {
+        config.buffer_size.checked_next_multiple_of(setup::page_stride()).ok_or(Error::os("mmap", Errno::NOMEM))?
+    } else {
+        config.buffer_size
+    };
+    let mapping_size = receive_area
+        .checked_add(config.buffer_size)
+        .and_then(|size| size.checked_add(stack_size))
+        .ok_or_else(|| Error::os("mmap", Errno::NOMEM))?;
+    let mut mapping = sys::memory::Mapping::private(mapping_size).map_err(|e| Error::os("mmap", e))?;
+    if keep_from_child {
+        mapping.keep_from_children(stack_size, receive_area).map_err(|e| Error::os("madvise", e))?;
+    }
+    let (stack, buffers) = mapping.bytes_mut().split_at_mut(stack_size);
+    let (receive_area, send_buffer) = buffers.split_at_mut(receive_area);
+    let receive_buffer = receive_area.get_mut(..config.buffer_size).unwrap_or_default();
+    if config.prefault {
+        setup::touch_every_page(receive_buffer);
+        setup::touch_every_page(send_buffer);
+    }
+    let ends = ipc::open(config, config.mode == Mode::OneThread)?;
+    let mut sample = Sample { port: ends.port, kernel_buffers: ends.kernel_buffers, ..Sample::default() };
+    if !config.bare {
+        setup::quiesce();
+    }
+    // Counters and usage are taken outside the stamps, and around the whole
+    // mode: the sender's creation and end are inside what they count.
+    let counters = config.counters.map(counters::Counters::open);
+    let usage_before = if config.rusage { Some(rusage::snapshot()?) } else { None };
+    if let Some(counters) = &counters {
+        counters.enable(true);
+    }
+    let (start, finish) = match config.mode {
+        Mode::OneThread => one_thread::run(ends, receive_buffer, send_buffer, config.total_size, leave_to_exit)?,
+        Mode::TwoThread => two_threads::run(ends, stack, receive_buffer, send_buffer, config, leave_to_exit)?,
+        Mode::TwoProc => two_procs::run(ends, receive_buffer, send_buffer, config, leave_to_exit)?,
+    };
+    if let Some(counters) = counters {
+        counters.enable(false);
+        sample.counts = Some(counters.read());
+        sample.counters_unsupported = counters.unsupported;
+        setup::release(counters, leave_to_exit);
+    }
+    if let Some(before) = usage_before {
+        sample.usage = Some(rusage::since(before, rusage::snapshot()?));
+    }
+    setup::release(mapping, leave_to_exit);
+    sample.nanos = clock::elapsed_nanos(start, finish)?;
+    Ok(sample)
+}
+
+fn warn_unsupported_counters(errno: Errno) {
+    let mut err = FdWriter::new(sys::start::stderr());
+    err.put(b"ipc-static: warning: some -P counters are not supported here (perf_event_open: ");
+    err.put(sys::errno::text(errno));
+    err.put(b"); they show as n/a (null in JSON)\n");
+    let _ = err.flush();
+}

@@ -1,0 +1,29 @@
+//! The C library's error reporting: the errno a failed libc call left, and
+//! the text for an errno.
+
+use core::ffi::CStr;
+
+use rustix::io::Errno;
+
+/// The calling thread's errno after a libc call failed (errno(3)).
+pub fn last() -> Errno {
+    #[cfg(target_os = "linux")]
+    // SAFETY: __errno_location returns this thread's errno slot, always valid.
+    let raw = unsafe { *libc::__errno_location() };
+    #[cfg(target_os = "freebsd")]
+    // SAFETY: __error returns this thread's errno slot, always valid.
+    let raw = unsafe { *libc::__error() };
+    Errno::from_raw_os_error(raw)
+}
+
+/// The C library's text for an errno (strerror(3)).
+pub fn text(errno: Errno) -> &'static [u8] {
+    // SAFETY: strerror returns a NUL-terminated string; musl's and FreeBSD's
+    // are static for known errnos, and errors are reported from one thread.
+    let text = unsafe { libc::strerror(errno.raw_os_error()) };
+    if text.is_null() {
+        return b"unknown error";
+    }
+    // SAFETY: text is non-null and NUL-terminated (above).
+    unsafe { CStr::from_ptr(text) }.to_bytes()
+}

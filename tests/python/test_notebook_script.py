@@ -1,0 +1,54 @@
+"""scripts/notebook.sh: a failing cell fails it (so `make test` fails)."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import support
+from support import TOP
+
+
+def notebook(*sources):
+    cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": s}
+             for s in sources]
+    return {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}}
+
+
+@unittest.skipUnless(support.can_trace() and support.have_pandas() and shutil.which("bash"),
+                     "scripts/notebook.sh runs as root, with bpftrace and the notebook environment")
+class NotebookScript(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ipc-static-nb-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def execute(self, nb, *options):
+        path = os.path.join(self.dir, "t.ipynb")
+        with open(path, "w") as f:
+            json.dump(nb, f)
+        proc = subprocess.run([os.path.join(TOP, "scripts", "notebook.sh"), *options, path],
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+        return proc, path
+
+    def test_a_failing_cell_fails(self):
+        proc, path = self.execute(notebook("x = 1", "raise RuntimeError('cell 2 fails')", "print('never')"))
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertIn("cell 2 fails", proc.stderr)
+        self.assertIn("notebook.sh: a cell of t.ipynb failed", proc.stderr)
+
+    def test_in_place_keeps_the_outputs(self):
+        proc, path = self.execute(notebook("print(6 * 7)"), "--in-place")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("t.ipynb executed in", proc.stdout)
+        with open(path) as f:
+            outputs = json.load(f)["cells"][0]["outputs"]
+        self.assertEqual("".join(outputs[0]["text"]), "42\n")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,156 @@
+"""trace(): its checks, and live analyses when root and bpftrace are here."""
+
+import glob
+import os
+import tempfile
+import unittest
+from unittest import mock
+
+import support
+from support import TOP, needs_binary, needs_pandas, needs_tracing
+from ipc_static import BinaryNotFoundError, Bucket, Trace, TraceError, analyses, trace
+from ipc_static.tracing import benchmark_failure, tracer_argv
+
+LINUX = support.sys.platform.startswith("linux")
+
+
+class Checks(unittest.TestCase):
+    def test_analyses_are_the_scripts(self):
+        if LINUX:
+            scripts = glob.glob(os.path.join(TOP, "scripts", "bpftrace", "*.bt"))
+            names = sorted(os.path.basename(p)[:-3] for p in scripts)
+        else:
+            scripts = glob.glob(os.path.join(TOP, "scripts", "dtrace", "*.d"))
+            names = sorted(os.path.basename(p)[:-2] for p in scripts)
+        self.assertEqual(analyses(), names)
+        for name in ("loop-returns", "loop-syscalls", "loop-latency", "loop-sched", "loop-wakeups",
+                     "loop-faults", "whole-program"):
+            self.assertIn(name, analyses())
+
+    def test_unknown_analysis_lists_the_known_ones(self):
+        with self.assertRaises(TraceError) as cm:
+            trace("loop-nothing")
+        self.assertIn("unknown analysis 'loop-nothing'", cm.exception.message)
+        self.assertIn("loop-returns", cm.exception.message)
+
+    def test_not_root(self):
+        with tempfile.TemporaryDirectory() as bin_dir:
+            fake = os.path.join(bin_dir, "bpftrace" if LINUX else "dtrace")
+            with open(fake, "w") as f:
+                f.write("#!/bin/sh\nexit 99\n")
+            os.chmod(fake, 0o755)
+            with mock.patch.dict(os.environ, {"PATH": bin_dir}), mock.patch("os.geteuid", return_value=1000):
+                with self.assertRaises(TraceError) as cm:
+                    trace("loop-returns")
+        self.assertIn("needs root", cm.exception.message)
+        self.assertIsNone(cm.exception.returncode)
+
+    def test_no_tracer(self):
+        with tempfile.TemporaryDirectory() as empty:
+            with mock.patch.dict(os.environ, {"PATH": empty}):
+                with self.assertRaisesRegex(TraceError, "not found in PATH"):
+                    trace("loop-returns")
+
+    def test_tracer_command_lines(self):
+        cmd = ["/x/ipc-static", "-q", "-B", "2thread"]
+        self.assertEqual(tracer_argv("bpftrace", "/usr/bin/bpftrace", "/s/a.bt", "/tmp/o", cmd),
+                         ["/usr/bin/bpftrace", "-f", "json", "-o", "/tmp/o", "/s/a.bt", "-c",
+                          "/x/ipc-static -q -B 2thread"])
+        self.assertEqual(tracer_argv("dtrace", "/usr/sbin/dtrace", "/s/a.d", "/tmp/o", cmd),
+                         ["/usr/sbin/dtrace", "-o", "/tmp/o", "-s", "/s/a.d", "-c",
+                          "/x/ipc-static -q -B 2thread"])
+
+    def test_benchmark_failure_from_stderr(self):
+        warning = "ipc-static: warning: some -P counters are not supported here (...)\n"
+        self.assertEqual(benchmark_failure(""), ("", None))
+        self.assertEqual(benchmark_failure(warning), ("", None))
+        self.assertEqual(benchmark_failure(warning + "ipc-static: read: connection closed\n"),
+                         ("ipc-static: read: connection closed", None))
+        self.assertEqual(benchmark_failure("ipc-static: unknown option -- Z\nusage: ipc-static [-Bghjqsv]\n"),
+                         ("ipc-static: unknown option -- Z", 64))
+        # bpftrace's own lines are not the benchmark's.
+        self.assertEqual(benchmark_failure("ERROR: something\n"), ("", None))
+
+    def test_reserved_flags(self):
+        with self.assertRaises(ValueError):
+            trace("loop-returns", q=True)
+        with self.assertRaises(ValueError):
+            trace("loop-returns", j=True)
+
+
+@needs_tracing
+class Live(unittest.TestCase):
+    def test_loop_returns(self):
+        t = trace("loop-returns", ipc="pipe", buffersize=65536, totalsize="1m")
+        self.assertIsInstance(t, Trace)
+        self.assertEqual(t.command[1:], ["-q", "-i", "pipe", "-b", "65536", "-t", "1m", "-B", "2thread"])
+        v = t.values
+        self.assertEqual((v["brackets opened"], v["brackets closed"]), (1, 1))
+        self.assertEqual((v["write calls"], v["write bytes"], v["read bytes"]), (16, 1048576, 1048576))
+        self.assertEqual(t["write_returns"], [Bucket(65536, 131072, 16)])
+        self.assertEqual(sum(b.count for b in t["@read_returns"]), v["read calls"])
+        calls = t["calls_by_thread"]
+        self.assertEqual(sorted(k[1] for k in calls), ["read", "write"])
+        writer = next(k for k in calls if k[1] == "write")
+        self.assertEqual(calls[writer], 16)
+        self.assertIsNone(t.samples)
+        self.assertNotIn("RLIMIT_MEMLOCK", t.stderr)
+
+    def test_traced_run_measures_itself(self):
+        t = trace("loop-syscalls", ipc="local", buffersize=65536, totalsize="1m", quiet=False, rusage=True,
+                  frame=False)
+        self.assertEqual(t.command[1], "-j")
+        self.assertEqual(len(t.samples), 1)
+        row = t.samples[0]
+        self.assertGreater(row["bandwidth"], 0)
+        self.assertIn("nvcsw", row)
+        self.assertEqual(t.document["benchmark_configuration"]["ipctype"], "local")
+        loop = t["loop_syscalls"]
+        self.assertEqual((loop["read"] >= 16, loop["write"]), (True, 16))
+
+    def test_every_analysis_runs(self):
+        for name in analyses():
+            with self.subTest(analysis=name):
+                t = trace(name, buffersize=65536, totalsize="256k")
+                self.assertGreater(t.probes, 0)
+                self.assertTrue(t.lines)
+                if "brackets opened" in t.values:
+                    self.assertEqual(t.values["brackets opened"], 1)
+
+    def test_benchmark_usage_error(self):
+        with self.assertRaises(TraceError) as cm:
+            trace("loop-returns", buffersize=3000)
+        e = cm.exception
+        self.assertEqual(e.message, "ipc-static: total size 16777216 is not a multiple of buffer size 3000")
+        self.assertEqual(e.returncode, 64)
+
+    def test_benchmark_runtime_error(self):
+        # No CPU 99: the run fails at setup (exit 71, which bpftrace does not pass on).
+        with self.assertRaises(TraceError) as cm:
+            trace("loop-returns", buffersize=65536, totalsize="256k", affinity=99)
+        self.assertTrue(cm.exception.message.startswith("ipc-static: "), cm.exception.message)
+        self.assertIsNone(cm.exception.returncode)
+
+    def test_benchmark_warnings_are_not_failures(self):
+        # -P arch warns on stderr where there is no PMU (most VMs), and the run goes on.
+        t = trace("loop-returns", buffersize=65536, totalsize="256k", counters="arch", quiet=False, frame=False)
+        self.assertEqual(len(t.samples), 1)
+        self.assertEqual(t.values["write bytes"], 262144)
+
+    def test_words_the_tracer_cannot_carry(self):
+        with self.assertRaisesRegex(TraceError, "cannot be passed through"):
+            trace("loop-returns", extra_args=["-b", "4 096"])
+
+    def test_missing_binary(self):
+        with self.assertRaises(BinaryNotFoundError):
+            trace("loop-returns", binary="/nonexistent/ipc-static")
+
+    @needs_pandas
+    def test_samples_as_a_dataframe(self):
+        import pandas
+        t = trace("loop-returns", buffersize=65536, totalsize="256k", quiet=False)
+        self.assertIsInstance(t.samples, pandas.DataFrame)
+
+
+if __name__ == "__main__":
+    unittest.main()
