@@ -289,8 +289,9 @@ one() {
         IO_COUNT_BIN="$bin" IO_COUNT_FILE="$io" \
             timeout "$run_timeout" "$counter" "${bench[@]}" >"$out" 2>"$errf" </dev/null &
     else
-        # bpftrace -c runs ELF files only: bash runs the counter.
-        IO_COUNT_BIN="$bin" IO_COUNT_FILE="$io" IPC_STATIC="$bash_path" \
+        # bpftrace -c runs ELF files only: bash runs the counter (and
+        # loop-profile names user frames from the benchmark's symbols).
+        IO_COUNT_BIN="$bin" IO_COUNT_FILE="$io" IPC_STATIC="$bash_path" TRACE_SYMBOLS="$bin" \
             timeout "$run_timeout" "$tracer" "$analysis" -o "$outdir/traces/trace-$k.txt" -- "$counter" "${bench[@]}" \
             >"$out" 2>"$errf" </dev/null &
     fi
@@ -336,7 +337,9 @@ one() {
     fi
 }
 
-if [ "$first" -gt 1 ]; then
+if [ "$first" -gt "$runs" ]; then
+    printf '%s: %s already holds %d complete pairs: the report is drawn again\n' "$prog" "$outdir" "$((first - 1))" >&2
+elif [ "$first" -gt 1 ]; then
     printf '%s: resuming %s after %d complete pairs\n' "$prog" "$outdir" "$((first - 1))" >&2
 fi
 printf '%s: %d untraced and %d traced runs (%s) of: ipc-static %s\n' "$prog" "$runs" "$runs" \

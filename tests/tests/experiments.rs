@@ -523,10 +523,11 @@ fn probe_effect_compares_bandwidth_and_behaviour() {
     // The same settings again: nothing to redo; a larger -n adds pairs.
     let again = script("probe-effect.sh", &args, &[("TRACE_SH", &tracer)]);
     assert_eq!(again.code, Some(0));
-    assert!(again.stderr.contains("after 3 complete pairs") && !again.stderr.contains("[1/3]"), "{}", again.stderr);
+    assert!(again.stderr.contains("already holds 3 complete pairs") && !again.stderr.contains("[1/3]"), "{}", again.stderr);
     let mut more = args.to_vec();
     more[3] = "4";
     let more_out = script("probe-effect.sh", &more, &[("TRACE_SH", &tracer)]);
+    assert!(more_out.stderr.contains("resuming") && more_out.stderr.contains("after 3 complete pairs"), "{}", more_out.stderr);
     assert!(more_out.stderr.contains("[4/4] untraced") && !more_out.stderr.contains("[3/4]"), "{}", more_out.stderr);
     assert_eq!(fs::read_to_string(dir.join("runs.csv")).unwrap().lines().count(), 9);
     // Other settings in the same DIR: refused, or --clear to start afresh.
@@ -575,6 +576,15 @@ fn probe_effect_compares_bandwidth_and_behaviour() {
     }
     let errs = fs::read_to_string(real.join("raw/traced-1.err")).unwrap_or_default();
     assert!(!errs.contains("RLIMIT_MEMLOCK"), "{errs}");
+    // loop-profile under the counting wrapper still names the benchmark's
+    // own frames (trace.sh takes the symbols from TRACE_SYMBOLS).
+    let profile = scratch.join("profile");
+    let out = script("probe-effect.sh", &["-o", s(&profile), "-n", "1", "-a", "loop-profile", "--", "-B", "-a", "0", "-b", "64k", "-t", "256m", "2thread"], &[]);
+    assert_eq!(out.code, Some(0));
+    let folded = fs::read_to_string(profile.join("traces/trace-1.txt")).unwrap();
+    assert!(folded.contains(";ipc_static::"), "user frames named:\n{folded}");
+    let errs = fs::read_to_string(profile.join("raw/traced-1.err")).unwrap_or_default();
+    assert!(!errs.contains("user frames stay addresses"), "{errs}");
 }
 
 #[test]
