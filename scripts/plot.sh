@@ -16,9 +16,10 @@
 #   bandwidth.dat, floor-*.dat, bandwidth.gp, bandwidth-logy.gp
 #                                  the plotted numbers and gnuplot scripts
 #
-# Example (this machine: 2-core AMD EPYC VM, Linux 6.18):
-#   $ scripts/plot.sh results/lab2
-#   plot.sh: wrote results/lab2/bandwidth.svg, results/lab2/bandwidth-logy.svg (and .png) and results/lab2/summary.txt
+# Example (this machine: 2-core AMD EPYC VM, Linux 6.18; the summary is
+# docs/bandwidth-summary.txt, the plots docs/bandwidth*.svg):
+#   $ scripts/plot.sh results/lab2-cpu0
+#   plot.sh: wrote results/lab2-cpu0/bandwidth.svg, results/lab2-cpu0/bandwidth-logy.svg (and .png) and results/lab2-cpu0/summary.txt
 #
 # How to read the plots:
 # - Left axis MiB/s, right axis KBytes/sec (ipc-static's unit; 1 MiB/s =
