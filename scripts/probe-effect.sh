@@ -51,7 +51,10 @@
 #   files is refused.
 # - On SIGINT, SIGTERM or SIGHUP every process of the run in progress (each
 #   run has a process group of its own) is stopped before it exits 128+signal.
-set -euo pipefail
+# No errexit (set -e): a helper killed by the same Ctrl-C (an awk in a $(...))
+# would make bash exit with its status before running the trap that stops
+# the run. Failures that matter are checked where they happen.
+set -uo pipefail
 
 EX_USAGE=64
 EX_UNAVAILABLE=69
@@ -228,8 +231,12 @@ if [ -d "$outdir" ]; then
 fi
 
 
-mkdir -p -- "$outdir/raw" "$outdir/traces"
-printf '%s\n' "$meta_text" >"$meta"
+cannot_create() {
+    printf '%s: cannot create %s\n' "$prog" "$1" >&2
+    exit 73 # EX_CANTCREAT
+}
+mkdir -p -- "$outdir/raw" "$outdir/traces" 2>/dev/null || cannot_create "$outdir/raw"
+printf '%s\n' "$meta_text" 2>/dev/null >"$meta" || cannot_create "$meta"
 [ -s "$outdir/host.txt" ] || "$bin" describe >"$outdir/host.txt" 2>/dev/null || : >"$outdir/host.txt"
 
 # What execve and the output add to every run's counts: `ipc-static -h`.
@@ -257,7 +264,7 @@ if [ -s "$csv" ] && [ "$(head -n 1 -- "$csv")" = "$header" ]; then
         END { k = 1; while (((k, "untraced") in seen) && ((k, "traced") in seen)) k++; print k }' "$csv")
     awk -F, -v k="$first" 'NR == 1 || ($1 + 0 < k)' "$csv" >"$csv.tmp" && mv -f -- "$csv.tmp" "$csv"
 else
-    printf '%s\n' "$header" >"$csv"
+    printf '%s\n' "$header" 2>/dev/null >"$csv" || cannot_create "$csv"
 fi
 
 load1=

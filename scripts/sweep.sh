@@ -42,7 +42,10 @@
 # - load1 is the 1-minute load average before each run (it includes the
 #   sweep's own recent runs); runnable counts the other tasks runnable at that
 #   instant (Linux; with -j, the sweep's own concurrent runs too).
-set -euo pipefail
+# No errexit (set -e): a helper killed by the same Ctrl-C (an awk in a $(...))
+# would make bash exit with its status before running the trap that stops
+# the runs. Failures that matter are checked where they happen.
+set -uo pipefail
 
 EX_USAGE=64
 EX_UNAVAILABLE=69
@@ -464,10 +467,14 @@ if awk -v l="${load1:-0}" -v n="$ncpu" -v b="${busy:-0}" 'BEGIN { exit !(l >= n 
 fi
 
 # ---- the output directory: create it ---------------------------------------
-mkdir -p -- "$rawdir"
-[ -e "$meta" ] || printf '%s\n' "$meta_text" >"$meta"
+cannot_create() {
+    printf '%s: cannot create %s\n' "$prog" "$1" >&2
+    exit 73 # EX_CANTCREAT
+}
+mkdir -p -- "$rawdir" 2>/dev/null || cannot_create "$rawdir"
+[ -e "$meta" ] || printf '%s\n' "$meta_text" 2>/dev/null >"$meta" || cannot_create "$meta"
 if [ ! -e "$csv" ]; then
-    printf '%s\n' "$header" >"$csv"
+    printf '%s\n' "$header" 2>/dev/null >"$csv" || cannot_create "$csv"
 elif [ -n "$(tail -c 1 -- "$csv")" ]; then
     printf '\n' >>"$csv" # an interrupted write left half a line: end it
 fi

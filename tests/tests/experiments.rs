@@ -194,6 +194,10 @@ fn bad_arguments_exit_64_before_any_run() {
     assert_eq!(out.code, Some(64));
     assert!(out.stderr.contains("refuses the arguments"), "{}", out.stderr);
     assert!(!dir.join("results.csv").exists());
+    // An output directory that cannot be made: 73 (EX_CANTCREAT), named.
+    let out = script("sweep.sh", &["-o", "/proc/no such dir", "-B", "-n", "1", "-b", "4k", "-t", "64k"], &[]);
+    assert_eq!(out.code, Some(73), "{}", out.stderr);
+    assert!(out.stderr.contains("sweep.sh: cannot create /proc/no such dir/raw"), "{}", out.stderr);
     // Help is not an error.
     let help = script("sweep.sh", &["-h"], &[]);
     assert_eq!(help.code, Some(0));
@@ -724,7 +728,17 @@ fn send(signal: &str, pid: u32, group: bool) {
 /// for `when`, sends `signal` (to the whole group as a terminal's Ctrl-C does,
 /// or to the script alone; `twice`: again 20 ms later), and then waits, with
 /// deadlines, for the script to exit and for every process it started to go.
-fn interrupt(name: &str, args: &[&str], env: &[(&str, &Path)], csv: &Path, when: When, signal: &str, group: bool, twice: bool) -> Interrupted {
+/// How a signal is sent: which one, to the whole group or the script alone,
+/// once or twice 20 ms apart.
+#[derive(Clone, Copy, Debug)]
+struct Send {
+    signal: &'static str,
+    group: bool,
+    twice: bool,
+}
+
+fn interrupt(name: &str, args: &[&str], env: &[(&str, &Path)], csv: &Path, when: When, how: Send) -> Interrupted {
+    let Send { signal, group, twice } = how;
     use std::os::unix::process::CommandExt;
     use std::process::Stdio;
     use std::time::Instant;
@@ -900,7 +914,8 @@ fn an_interrupted_sweep_leaves_no_process_and_resumes() {
         let mut args = vec!["-o", s(&dir)];
         args.extend_from_slice(&case.args);
         let label = format!("case {k}: {:?} SIG{} at {:?}", case.args, case.signal, case.when);
-        let r = interrupt("sweep.sh", &args, &[], &dir.join("results.csv"), case.when, case.signal, case.group, case.twice);
+        let how = Send { signal: case.signal, group: case.group, twice: case.twice };
+        let r = interrupt("sweep.sh", &args, &[], &dir.join("results.csv"), case.when, how);
         if r.code == Some(0) {
             // (the campaign only) it finished before the signal landed
             assert!(r.survivors.is_empty(), "{label}: {:?}", r.survivors);
@@ -956,7 +971,7 @@ fn an_interrupted_probe_effect_leaves_no_process_and_resumes() {
         let n = if fake.is_some() { "2" } else { "1" };
         let args = ["-o", s(&dir), "-n", n, "-a", "loop-returns", "--", "-B", "-b", "1", "-t", "256k", "2proc"];
         let env: Vec<(&str, &Path)> = fake.map(|t| vec![("TRACE_SH", t)]).unwrap_or_default();
-        let r = interrupt("probe-effect.sh", &args, &env, &dir.join("runs.csv"), when, signal, group, false);
+        let r = interrupt("probe-effect.sh", &args, &env, &dir.join("runs.csv"), when, Send { signal, group, twice: false });
         assert_clean_interruption(&r, signal, name);
         let again = script("probe-effect.sh", &args, &env);
         assert_eq!(again.code, Some(0), "{name}: resumed");
