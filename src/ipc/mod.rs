@@ -63,6 +63,7 @@ pub struct Ends {
 
 /// Opens the IPC object of `config`. With `nonblocking` (1thread), both ends
 /// are non-blocking from the start, which costs no extra system call.
+#[inline(never)] // out of line: a smaller binary
 pub fn open(config: &Config, nonblocking: bool) -> Result<Ends, Error> {
     let (reader, writer, port) = match config.ipc {
         IpcType::Pipe => pipe::open(nonblocking)?,

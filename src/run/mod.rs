@@ -84,6 +84,7 @@ pub fn benchmark(config: &Config) -> i32 {
 /// Runs the benchmark once: fresh buffers and IPC object, one pair of
 /// stamps. Everything it opened is closed and unmapped when it returns,
 /// unless `leave_to_exit` (see [`setup::release`]).
+#[inline(never)] // out of line: a smaller binary
 fn run_once(config: &Config, leave_to_exit: bool) -> Result<Sample, Error> {
     // The sender thread's stack (2thread), above a guard page, and the
     // receiver and sender buffers in one private mapping: one mmap (and

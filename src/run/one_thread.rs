@@ -11,6 +11,7 @@ use super::transfer;
 
 /// Moves `total` bytes from `send_buffer` through `ends` into
 /// `receive_buffer`; returns the stamps and what `probe` saw around them.
+#[inline(never)] // out of line: a smaller binary
 pub fn run(
     ends: Ends,
     receive_buffer: &mut [u8],

@@ -10,6 +10,7 @@ use crate::ipc::{End, Ends};
 
 /// Writes `total` bytes in whole buffers, continuing short writes and
 /// retrying EINTR.
+#[inline(never)] // out of line: a smaller binary
 pub fn send(sender: &End, buffer: &[u8], total: u64) -> Result<(), Error> {
     let mut sent = 0u64;
     while sent < total {
@@ -32,6 +33,7 @@ pub fn send(sender: &End, buffer: &[u8], total: u64) -> Result<(), Error> {
 
 /// Reads until `total` bytes have arrived, each read at offset
 /// `received % buffersize` so short reads use the rest of the buffer.
+#[inline(never)] // out of line: a smaller binary
 pub fn receive(receiver: &End, buffer: &mut [u8], total: u64) -> Result<(), Error> {
     let size = buffer.len() as u64;
     let mut received = 0u64;

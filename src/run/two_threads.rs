@@ -59,6 +59,7 @@ fn send(job: &mut SenderJob<'_>) -> Result<(Timespec, Mark), Error> {
 
 /// Runs both sides, the sender on `stack`; returns the stamps and what
 /// `probe` saw around them.
+#[inline(never)] // out of line: a smaller binary
 pub fn run(
     ends: Ends,
     stack: &mut [u8],
