@@ -100,9 +100,13 @@ pub struct Config {
     pub affinity: Option<Affinity>,
     /// -F: touch every page of both buffers before the start stamp.
     pub prefault: bool,
+    /// -l: round trips of buffer_size bytes each way (total_size /
+    /// buffer_size of them) instead of bandwidth.
+    pub latency: bool,
 }
 
 impl Config {
+    /// How many buffers the total is: with -l, the round trips.
     pub fn block_count(&self) -> u64 {
         self.total_size / self.buffer_size as u64
     }

@@ -33,6 +33,7 @@ const OPTIONS: &[Opt] = &[
     Opt { letter: b'h', action: Action::Help, message: "" },
     value(b'i', Setting::Ipc, "unknown IPC type (pipe, local or tcp)"),
     flag(b'j', Switch::Json),
+    flag(b'l', Switch::Latency),
     value(b'n', Setting::Iterations, "invalid iteration count (a positive decimal number)"),
     value(b'P', Setting::Counters, "unknown counter set (arch, dcache, instr, tlbmem or sw)"),
     value(b'p', Setting::Port, "invalid TCP port (1..65535, or 0 for any free port)"),
@@ -97,6 +98,7 @@ enum Switch {
     Json,
     Rusage,
     Prefault,
+    Latency,
 }
 
 #[derive(Clone, Copy)]
@@ -184,6 +186,7 @@ where
         counters: None,
         affinity: None,
         prefault: false,
+        latency: false,
     };
     // Kept as given until the sizes are checked against each other.
     let mut buffer_size = DEFAULT_BUFFER_SIZE as u64;
@@ -267,6 +270,10 @@ where
         Ok(size) if size.checked_mul(2).is_some() => size,
         _ => return Err(error("buffer size too large for this machine", Subject::Nothing)),
     };
+    // -l counts each round trip's time in a 32-bit bucket.
+    if config.latency && config.block_count() > u64::from(u32::MAX) {
+        return Err(error("-l: more than 4294967295 round trips (totalsize / buffersize)", Subject::Nothing));
+    }
     if config.size_kernel_buffers && config.ipc == IpcType::Pipe && !PIPES_CAN_BE_SIZED {
         return Err(error("-s needs a socket (-i local or -i tcp): this OS cannot size pipes", Subject::Nothing));
     }
@@ -290,6 +297,7 @@ fn switch_of(config: &mut Config, switch: Switch) -> &mut bool {
         Switch::Json => &mut config.json,
         Switch::Rusage => &mut config.rusage,
         Switch::Prefault => &mut config.prefault,
+        Switch::Latency => &mut config.latency,
     }
 }
 

@@ -5,7 +5,7 @@ use crate::output::Sink;
 /// The usage, with the defaults, as printed for errors, -h and --help.
 pub fn render_usage(out: &mut impl Sink) {
     out.put_str(
-        "usage: ipc-static [-BFghjqsv] [-a cpu[,cpu]] [-b buffersize] [-i pipe|local|tcp]\n\
+        "usage: ipc-static [-BFghjlqsv] [-a cpu[,cpu]] [-b buffersize] [-i pipe|local|tcp]\n\
          \x20                 [-n iterations] [-P arch|dcache|instr|tlbmem|sw] [-p tcp_port]\n\
          \x20                 [-t totalsize] mode\n\
          \n\
@@ -27,6 +27,8 @@ pub fn render_usage(out: &mut impl Sink) {
          \x20   -i pipe|local|tcp  IPC object: pipe, UNIX socket pair or loopback TCP\n\
          \x20                      (default: pipe)\n\
          \x20   -j                 JSON on stdout instead of text\n\
+         \x20   -l                 latency: round trips of buffersize bytes each way\n\
+         \x20                      (totalsize / buffersize of them), not bandwidth\n\
          \x20   -n iterations      run the benchmark this many times (default: 1)\n\
          \x20   -P set             performance counters: arch, dcache, instr, tlbmem, sw\n\
          \x20   -p tcp_port        TCP port on 127.0.0.1; 0 picks a free one (default: 10141)\n\

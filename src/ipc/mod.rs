@@ -2,7 +2,9 @@
 //! socket pair (local.rs) or a loopback TCP connection (tcp.rs). Each kind
 //! opens its two descriptors; this file makes them the sender's and the
 //! receiver's [`End`], sizes and reports the kernel's buffers, and is all
-//! that the rest of the program sees of them.
+//! that the rest of the program sees of them. For -l's round trips between
+//! two sides, each side gets a [`Half`]: a socket end carries both
+//! directions, a pipe one, so a second pipe carries the replies.
 
 mod local;
 mod pipe;
@@ -59,12 +61,56 @@ pub struct Ends {
     /// (writer, reader) kernel buffer sizes, asked for with -v and -j; None
     /// where the OS cannot tell.
     pub kernel_buffers: Option<(usize, usize)>,
+    /// -l between two sides over a one-way kind (a pipe): a second object
+    /// for the replies, (its sender, its receiver). None for sockets, whose
+    /// two ends each carry both directions.
+    pub replies: Option<(End, End)>,
+}
+
+/// What one side of the loop holds: the end it sends on and the end it
+/// receives on, which are one end for a socket (and for the one-way sides
+/// of bandwidth).
+pub enum Half {
+    One(End),
+    /// Sends on the first, receives on the second.
+    Two(End, End),
+}
+
+impl Half {
+    pub fn sending(&self) -> &End {
+        match self {
+            Half::One(end) | Half::Two(end, _) => end,
+        }
+    }
+
+    pub fn receiving(&self) -> &End {
+        match self {
+            Half::One(end) | Half::Two(_, end) => end,
+        }
+    }
 }
 
 /// Opens the IPC object of `config`. With `nonblocking` (1thread), both ends
-/// are non-blocking from the start, which costs no extra system call.
+/// are non-blocking from the start, which costs no extra system call. With
+/// `replies` (-l between two sides), a pipe gets a second one for them.
 #[inline(never)] // out of line: a smaller binary
-pub fn open(config: &Config, nonblocking: bool) -> Result<Ends, Error> {
+pub fn open(config: &Config, nonblocking: bool, replies: bool) -> Result<Ends, Error> {
+    let (reader, writer, port) = open_object(config, nonblocking)?;
+    let kernel_buffers =
+        if config.verbose || config.json { kernel_buffer_sizes(config.ipc, &reader, &writer) } else { None };
+    let replies = match config.ipc {
+        IpcType::Pipe if replies => {
+            let (reader, writer, _) = open_object(config, nonblocking)?;
+            Some((End::Fd(writer), End::Fd(reader)))
+        }
+        _ => None,
+    };
+    Ok(Ends { sender: End::Fd(writer), receiver: End::Fd(reader), port, kernel_buffers, replies })
+}
+
+/// One object of the kind `config` asks for, sized with -s: (reader,
+/// writer, the TCP port used).
+fn open_object(config: &Config, nonblocking: bool) -> Result<(OwnedFd, OwnedFd, u16), Error> {
     let (reader, writer, port) = match config.ipc {
         IpcType::Pipe => pipe::open(nonblocking)?,
         IpcType::Local => local::open(nonblocking)?,
@@ -73,9 +119,7 @@ pub fn open(config: &Config, nonblocking: bool) -> Result<Ends, Error> {
     if config.size_kernel_buffers {
         size_kernel_buffers(config, &reader, &writer)?;
     }
-    let kernel_buffers =
-        if config.verbose || config.json { kernel_buffer_sizes(config.ipc, &reader, &writer) } else { None };
-    Ok(Ends { sender: End::Fd(writer), receiver: End::Fd(reader), port, kernel_buffers })
+    Ok((reader, writer, port))
 }
 
 /// -s: the pipe's capacity, or SO_SNDBUF on the writer and SO_RCVBUF on the
@@ -105,6 +149,21 @@ fn kernel_buffer_sizes(ipc: IpcType, reader: &OwnedFd, writer: &OwnedFd) -> Opti
 }
 
 impl Ends {
+    /// The two sides' halves: (the sender side's, the receiver side's). For
+    /// bandwidth, the writer and the reader. For -l, where the receiver
+    /// side starts each round trip and the sender side echoes it: over a
+    /// socket each keeps its end for both directions; over pipes the
+    /// initiator sends on the first and hears back on the second, the
+    /// echoer the other way round.
+    pub fn into_halves(self) -> (Half, Half) {
+        match self.replies {
+            Some((reply_sender, reply_receiver)) => {
+                (Half::Two(reply_sender, self.receiver), Half::Two(self.sender, reply_receiver))
+            }
+            None => (Half::One(self.sender), Half::One(self.receiver)),
+        }
+    }
+
     /// Sleeps until the sender can send (if `send`) or the receiver can
     /// receive (if `receive`): poll(2) without a timeout, for 1thread's
     /// non-blocking ends.

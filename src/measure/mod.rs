@@ -1,14 +1,17 @@
 //! What is measured around one loop: the two visible stamps (clock.rs),
-//! getrusage for -g (rusage.rs) and perf counters for -P (counters.rs),
+//! -l's round trips between them (latency.rs), getrusage for -g
+//! (rusage.rs) and perf counters for -P (counters.rs),
 //! placed at the window's ends by the modes through probe.rs, and the
 //! [`Sample`] an iteration hands to the report.
 
 pub mod clock;
 pub mod counters;
+pub mod latency;
 pub mod probe;
 pub mod rusage;
 
 use counters::Counts;
+use latency::Histogram;
 use rusage::Usage;
 
 /// One measured run of the loop.
@@ -24,4 +27,6 @@ pub struct Sample {
     pub usage: Option<Usage>,
     /// -P: the counts, and why some counters are unsupported.
     pub counts: Option<Counts>,
+    /// -l: every round trip's time.
+    pub latency: Option<Histogram>,
 }

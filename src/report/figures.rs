@@ -5,6 +5,7 @@
 
 use crate::args::CounterSet;
 use crate::measure::counters::{self, Counts, Unsupported};
+use crate::measure::latency::{self, Histogram};
 use crate::measure::rusage::Usage;
 use crate::output::Sink;
 
@@ -21,6 +22,26 @@ pub fn kbytes_per_sec_centi(bytes: u64, nanos: u64) -> u128 {
 pub fn bytes_per_sec(bytes: u64, nanos: u64) -> u128 {
     let numerator = u128::from(bytes) * NANOS_PER_SEC;
     (numerator + u128::from(nanos) / 2) / u128::from(nanos)
+}
+
+/// -l: the mean round trip in nanoseconds, from the two stamps, rounded to
+/// nearest.
+pub fn mean_round_trip(nanos: u64, round_trips: u64) -> u64 {
+    let round_trips = round_trips.max(1);
+    nanos / round_trips + u64::from(nanos % round_trips >= round_trips.div_ceil(2))
+}
+
+/// -l: puts the laps' minimum, percentiles and maximum, each as `before`,
+/// its name, `unit`, its nanoseconds with `decimals` (3: microseconds),
+/// `after`: text's `  p50_us: 4.301` lines and JSON's `"p50_ns": 4301`.
+pub fn put_laps(out: &mut impl Sink, laps: &Histogram, before: &[u8], unit: &[u8], decimals: u32, after: &[u8]) {
+    for (name, thousandths) in latency::FIGURES {
+        out.put(before);
+        out.put_str(name);
+        out.put(unit);
+        out.put_fixed(u128::from(laps.percentile(thousandths)), decimals);
+        out.put(after);
+    }
 }
 
 /// getrusage fields: name, value, decimals (times are microseconds shown
@@ -86,5 +107,14 @@ mod tests {
         // The largest total over the smallest time does not overflow.
         assert!(kbytes_per_sec_centi(u64::MAX, 1) > 0);
         assert_eq!(bytes_per_sec(1000, 500_000_000), 2000);
+    }
+
+    #[test]
+    fn the_mean_round_trip_is_rounded_to_nearest() {
+        assert_eq!(mean_round_trip(1_000_000, 1000), 1000);
+        assert_eq!(mean_round_trip(1499, 1000), 1);
+        assert_eq!(mean_round_trip(1500, 1000), 2);
+        assert_eq!(mean_round_trip(u64::MAX, 1), u64::MAX);
+        assert_eq!(mean_round_trip(u64::MAX, u64::MAX), 1);
     }
 }

@@ -7,6 +7,7 @@ use crate::describe;
 use rustix::io::Errno;
 
 use crate::error::{Cause, Error};
+use crate::measure::latency::Histogram;
 use crate::measure::Sample;
 use crate::output::{SliceSink, Sink};
 
@@ -32,6 +33,7 @@ pub fn header(out: &mut impl Sink, config: &Config, sample: &Sample) {
     boolean(out, "bare", config.bare);
     boolean(out, "rusage", config.rusage);
     boolean(out, "prefault", config.prefault);
+    boolean(out, "latency", config.latency);
     out.put(b", \"tcp_port\": ");
     if sample.port != 0 {
         out.put_u64(u64::from(sample.port));
@@ -72,9 +74,17 @@ pub fn header(out: &mut impl Sink, config: &Config, sample: &Sample) {
 pub fn sample(out: &mut impl Sink, config: &Config, sample: &Sample, iteration: u64) {
     out.put(b"\n    {");
     number(out, "iteration", u128::from(iteration), 0, true);
-    number(out, "bandwidth", figures::kbytes_per_sec_centi(config.total_size, sample.nanos), 2, false);
-    number(out, "time", u128::from(sample.nanos), 9, false);
-    number(out, "bytes_per_sec", figures::bytes_per_sec(config.total_size, sample.nanos), 0, false);
+    match &sample.latency {
+        Some(laps) => {
+            number(out, "time", u128::from(sample.nanos), 9, false);
+            latency(out, config, sample.nanos, laps);
+        }
+        None => {
+            number(out, "bandwidth", figures::kbytes_per_sec_centi(config.total_size, sample.nanos), 2, false);
+            number(out, "time", u128::from(sample.nanos), 9, false);
+            number(out, "bytes_per_sec", figures::bytes_per_sec(config.total_size, sample.nanos), 0, false);
+        }
+    }
     if let Some(usage) = sample.usage {
         for (name, value, decimals) in figures::usage_fields(&usage) {
             number(out, name, value, decimals, false);
@@ -110,6 +120,30 @@ pub fn sample(out: &mut impl Sink, config: &Config, sample: &Sample, iteration: 
         out.put(b"}}");
     }
     out.put(b"}");
+}
+
+/// -l's `"latency"` object: the round trips, the mean from the stamps, the
+/// laps' minimum, percentiles and maximum, and every bucket that holds a
+/// lap as `[first_ns, next_first_ns, count]`.
+fn latency(out: &mut impl Sink, config: &Config, nanos: u64, laps: &Histogram) {
+    out.put(b", \"latency\": {");
+    let round_trips = config.block_count();
+    number(out, "round_trips", u128::from(round_trips), 0, true);
+    number(out, "mean_ns", u128::from(figures::mean_round_trip(nanos, round_trips)), 0, false);
+    figures::put_laps(out, laps, b", \"", b"_ns\": ", 0, b"");
+    out.put(b", \"buckets\": [");
+    let mut first = true;
+    laps.for_each_bucket(|low, next, count| {
+        out.put(if first { b"[" } else { b", [" });
+        first = false;
+        out.put_u64(low);
+        out.put(b", ");
+        out.put_u64(next);
+        out.put(b", ");
+        out.put_u64(u64::from(count));
+        out.put(b"]");
+    });
+    out.put(b"]}");
 }
 
 /// Closes the samples' array and the document, with an `error` member

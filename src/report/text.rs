@@ -39,6 +39,9 @@ pub fn header(out: &mut impl Sink, config: &Config, sample: &Sample) {
     if config.prefault {
         out.put(b"  prefault: yes\n");
     }
+    if config.latency {
+        out.put(b"  latency: yes\n");
+    }
     if let Some(set) = config.counters {
         out.put(b"  counters: ");
         out.put_str(set.name());
@@ -61,15 +64,28 @@ fn field(out: &mut impl Sink, name: &str, value: u64) {
     out.put(b"\n");
 }
 
-/// One sample: the time (-v), the bandwidth, then -g and -P figures.
+/// One sample: the time (-v), the bandwidth (or with -l the mean round
+/// trip, and with -v the round trips and laps), then -g and -P figures.
 pub fn sample(out: &mut impl Sink, config: &Config, sample: &Sample) {
     if config.verbose {
         out.put(b"  time: ");
         out.put_fixed(u128::from(sample.nanos), 9);
         out.put(b"\n");
     }
-    out.put_fixed(figures::kbytes_per_sec_centi(config.total_size, sample.nanos), 2);
-    out.put(b" KBytes/sec\n");
+    match &sample.latency {
+        Some(laps) => {
+            out.put_fixed(u128::from(figures::mean_round_trip(sample.nanos, config.block_count())), 3);
+            out.put(b" us/round-trip\n");
+            if config.verbose {
+                field(out, "round_trips", config.block_count());
+                figures::put_laps(out, laps, b"  ", b"_us: ", 3, b"\n");
+            }
+        }
+        None => {
+            out.put_fixed(figures::kbytes_per_sec_centi(config.total_size, sample.nanos), 2);
+            out.put(b" KBytes/sec\n");
+        }
+    }
     let mut line = |name: &str, value: Option<u128>, decimals: u32, why: Option<&Unsupported>| {
         out.put(b"  ");
         out.put_str(name);

@@ -2,12 +2,14 @@
 //! for the buffers and the 2thread sender's stack, the IPC object,
 //! quiescing, the -g and -P probe), runs one mode (one_thread.rs,
 //! two_threads.rs, two_procs.rs: each takes the two stamps around what
-//! transfer.rs does between them, and has the probe look right outside
-//! them), and hands its sample to the report; the first failure ends the
+//! pingpong.rs has each side do between them through transfer.rs, the
+//! total or -l's round trips, and has the probe look right outside them),
+//! and hands its sample to the report; the first failure ends the
 //! run, and the report says so (with -j, in the document).
 
 mod failure;
 mod one_thread;
+mod pingpong;
 mod setup;
 mod transfer;
 mod two_procs;
@@ -20,6 +22,7 @@ use crate::error::{self, Error, EX_UNAVAILABLE};
 use crate::ipc;
 use crate::measure::counters::{self, Unsupported};
 use crate::measure::probe::Probe;
+use crate::measure::latency::Histogram;
 use crate::measure::{clock, Sample};
 use crate::output::{FdWriter, Sink};
 use crate::report::Report;
@@ -121,17 +124,26 @@ fn run_once(config: &Config, leave_to_exit: bool) -> Result<Sample, Error> {
         setup::touch_every_page(receive_buffer);
         setup::touch_every_page(send_buffer);
     }
-    let ends = ipc::open(config, config.mode == Mode::OneThread)?;
+    let one_thread = config.mode == Mode::OneThread;
+    let ends = ipc::open(config, one_thread, config.latency && !one_thread)?;
     let mut sample = Sample { port: ends.port, kernel_buffers: ends.kernel_buffers, ..Sample::default() };
+    // -l: the laps, on this stack (the initiator writes them all through
+    // right before its start stamp).
+    if config.latency {
+        sample.latency = Some(Histogram::default());
+    }
     if !config.bare {
         setup::quiesce();
     }
     // -g and -P: the modes have the probe look right outside their stamps.
     let probe = Probe::open(config);
+    let laps = sample.latency.as_mut();
     let window = match config.mode {
-        Mode::OneThread => one_thread::run(ends, receive_buffer, send_buffer, config.total_size, &probe, leave_to_exit)?,
-        Mode::TwoThread => two_threads::run(ends, stack, receive_buffer, send_buffer, config, &probe, leave_to_exit)?,
-        Mode::TwoProc => two_procs::run(ends, receive_buffer, send_buffer, config, &probe, leave_to_exit)?,
+        Mode::OneThread => one_thread::run(ends, receive_buffer, send_buffer, config, &probe, laps, leave_to_exit)?,
+        Mode::TwoThread => {
+            two_threads::run(ends, stack, receive_buffer, send_buffer, config, &probe, laps, leave_to_exit)?
+        }
+        Mode::TwoProc => two_procs::run(ends, receive_buffer, send_buffer, config, &probe, laps, leave_to_exit)?,
     };
     (sample.usage, sample.counts) = probe.measured(window.opened, window.closed)?;
     setup::release(probe, leave_to_exit);

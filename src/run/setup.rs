@@ -31,6 +31,17 @@ pub fn raise_flag(flag: &AtomicU32) {
     let _ = rustix::thread::futex::wake(flag, rustix::thread::futex::Flags::empty(), 1);
 }
 
+/// Sets `flag` only after waking a process or thread waiting for it in
+/// [`wait_for_flag`]: so the waiter goes on only once this side's futex
+/// call has returned, and no call of this side straddles what the waiter
+/// does next (-l: its start stamp). A waiter woken before the store finds
+/// the flag still clear and sleeps out its 10 ms tick: outside any window.
+pub fn raise_flag_after_wake(flag: &AtomicU32) {
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::futex::wake(flag, rustix::thread::futex::Flags::empty(), 1);
+    flag.store(1, Ordering::Release);
+}
+
 /// Returns once `flag` is set, or after about a second: a parent that died
 /// or stopped must not hold its child forever (futex(2) on Linux; elsewhere
 /// short sleeps).

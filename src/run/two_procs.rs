@@ -1,9 +1,11 @@
 //! 2proc: a sender child process and a receiving parent (the lab's
 //! `ipc_2proc`). The child takes the start stamp before its first write and
 //! hands it back through a page shared across fork(); the parent takes the
-//! finish stamp after its last read. Inside the window, besides the loop,
-//! only the child's exit_group and (if the child starts first) the parent's
-//! close of its copy of the writer.
+//! finish stamp after its last read. With -l the parent starts every round
+//! trip and takes both stamps (so its laps need no way back), and the child
+//! echoes. Inside the window, besides the loop, only the child's exit_group
+//! and (if the child starts first) the parent's close of its copy of the
+//! writer.
 
 use rustix::io::Errno;
 use rustix::process::{Pid, WaitOptions, WaitStatus};
@@ -13,57 +15,80 @@ use crate::args::Config;
 use crate::error::Error;
 use crate::ipc::Ends;
 use crate::measure::clock;
+use crate::measure::latency::Histogram;
 use crate::measure::probe::{Mark, Probe, Window};
 use crate::sys::memory::Mapping;
 use crate::sys::process::{self, Forked};
 
-use super::failure;
-use super::setup::{pin_sender, raise_flag, release, sleep_one_second, wait_for_flag};
-use super::transfer;
+use super::failure::{self, Side};
+use super::pingpong::{self, Opening};
+use super::setup::{raise_flag, release, sleep_one_second, touch_every_page, wait_for_flag};
 
 /// The shared page: the start stamp (seconds, then nanoseconds), the errno
 /// of starting -P's counters in the child (0: started), and, with -g, a flag
 /// the parent raises once it has taken its first snapshot: the child waits
 /// for it before its start stamp, so that the snapshot is after the fork
-/// yet outside the window.
+/// yet outside the window; with -l, the flag the child raises right before
+/// its first read.
 const STAMP_BYTES: usize = 32;
 const SNAPSHOT_TAKEN: usize = 24;
+const ECHOER_READY: usize = 28;
+
+/// Opens the window (a [`pingpong::Open`]), in the process that starts
+/// the loop: the child, or with -l (`laps`) the parent. -P's counters
+/// start, then the start stamp (-g's first snapshot is the parent's, right
+/// after the fork).
+fn open_window(config: &Config, probe: &Probe, laps: Option<&mut Histogram>) -> Result<Opening, Error> {
+    pingpong::get_ready(config, laps)?;
+    let counting = probe.start_counting();
+    // BEGIN TIMED REGION
+    let start = clock::stamp()?;
+    Ok((start, Mark { usage: None, counting }))
+}
 
 /// Forks the sender; returns the stamps and what `probe` saw around them.
+#[allow(clippy::too_many_arguments)]
 #[inline(never)] // out of line: a smaller binary
 pub fn run(
     ends: Ends,
     receive_buffer: &mut [u8],
-    send_buffer: &[u8],
+    send_buffer: &mut [u8],
     config: &Config,
     probe: &Probe,
+    laps: Option<&mut Histogram>,
     leave_to_exit: bool,
 ) -> Result<Window, Error> {
     let total = config.total_size;
+    // -g's flag, for bandwidth only: with -l the child waits in its first
+    // read for the parent, which opens the window.
+    let snapshot_flag = config.rusage && !config.latency;
     let mut shared = Mapping::shared(STAMP_BYTES).map_err(|e| Error::os("mmap", e))?;
-    let Ends { sender, receiver, .. } = ends;
+    let (sender, receiver) = ends.into_halves();
     match process::fork().map_err(|e| Error::os("fork", e))? {
         Forked::Child => {
-            // Without the reader here, the sender's writes fail with EPIPE
-            // if the parent dies, so the child never lingers.
+            // Without the parent's ends here, the child's writes fail with
+            // EPIPE (and its reads see end of file) if the parent dies, so
+            // the child never lingers.
             drop(receiver);
-            if !config.bare {
-                sleep_one_second();
-            }
-            if let (true, Some(flag)) = (config.rusage, shared.atomic_u32(SNAPSHOT_TAKEN)) {
+            if let (true, Some(flag)) = (snapshot_flag, shared.atomic_u32(SNAPSHOT_TAKEN)) {
                 wait_for_flag(flag);
             }
-            // The writer stays open until _exit closes it: one call fewer.
-            let sent = pin_sender(config).and_then(|()| {
-                let counting = probe.start_counting();
-                // BEGIN TIMED REGION
-                let start = clock::stamp()?;
-                transfer::send(&sender, send_buffer, total).map(|()| (start, counting))
-            });
+            // -F -l: the echoer receives into its buffer, which the fork
+            // made copy-on-write: its pages are made its own here.
+            if config.prefault && config.latency {
+                touch_every_page(send_buffer);
+            }
+            // The ends stay open until _exit closes them: fewer calls.
+            let mut opening = Opening::default();
+            let ready = shared.atomic_u32(ECHOER_READY);
+            let sent = pingpong::side(Side::Sender, &sender, send_buffer, config, probe, open_window, &mut opening, None, ready);
             let code = match sent {
-                Ok((start, counting)) => {
-                    let errno = counting.and_then(|c| c.errno).map_or(0, |e| e.raw_os_error());
-                    put_stamp(shared.bytes_mut(), start, errno);
+                Ok(()) => {
+                    let (start, opened) = opening;
+                    if !config.latency {
+                        let errno = opened.counting.and_then(|c| c.errno).map_or(0, |e| e.raw_os_error());
+                        put_stamp(shared.bytes_mut(), start, errno);
+                    }
                     if !config.bare {
                         sleep_one_second();
                     }
@@ -80,19 +105,23 @@ pub fn run(
             process::exit(code)
         }
         Forked::Parent(child) => {
-            // Without the writer here, the receiver sees end of file if the
-            // child dies.
+            // Without the child's ends here, the parent sees end of file if
+            // the child dies.
             drop(sender);
             // -g's first snapshot after the fork, and RUSAGE_CHILDREN added
             // to the second after wait4, when it holds the child.
             let usage_before = probe.usage();
-            if let (true, Some(flag)) = (config.rusage, shared.atomic_u32(SNAPSHOT_TAKEN)) {
+            if let (true, Some(flag)) = (snapshot_flag, shared.atomic_u32(SNAPSHOT_TAKEN)) {
                 raise_flag(flag);
             }
-            let received = transfer::receive(&receiver, receive_buffer, total).and_then(|()| {
-                // END TIMED REGION
-                clock::stamp()
-            });
+            let mut opening = Opening::default();
+            let ready = shared.atomic_u32(ECHOER_READY);
+            let received =
+                pingpong::side(Side::Receiver, &receiver, receive_buffer, config, probe, open_window, &mut opening, laps, ready)
+                    .and_then(|()| {
+                        // END TIMED REGION
+                        clock::stamp()
+                    });
             let mut closed = probe.loop_ends();
             match received {
                 Ok(_) => release(receiver, leave_to_exit),
@@ -103,9 +132,14 @@ pub fn run(
             let status = wait_for(child)?;
             probe.add_waited_child(&mut closed);
             let finish = failure::of_two_processes(received, status, total)?;
-            let (start, errno) = stamp_in(shared.bytes());
+            let (start, counting) = if config.latency {
+                (opening.0, opening.1.counting)
+            } else {
+                let (start, errno) = stamp_in(shared.bytes());
+                (start, Probe::started_elsewhere(errno))
+            };
             release(shared, leave_to_exit);
-            let opened = Mark { usage: usage_before, counting: Probe::started_elsewhere(errno) };
+            let opened = Mark { usage: usage_before, counting };
             Ok(Window { start, finish, opened, closed })
         }
     }

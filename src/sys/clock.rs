@@ -39,3 +39,21 @@ pub fn monotonic_syscall() -> Result<Timespec> {
     #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
     Ok(Timespec { tv_sec: ts.tv_sec as i64, tv_nsec: ts.tv_nsec as _ })
 }
+
+/// CLOCK_MONOTONIC as the C library reads it (clock_gettime(3)): from the
+/// vDSO on Linux (musl and glibc alike) and the shared page on FreeBSD,
+/// without entering the kernel while the clock source allows it (`tsc`,
+/// as `describe` shows: then tracers never see it). For -l's stamp after
+/// every round trip, which must stay out of a trace; never for the two
+/// stamps that bracket the loop. Not for the 2thread sender: the C library
+/// writes errno, thread-local, when it fails.
+pub fn monotonic_unseen() -> Result<Timespec> {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: ts is a live, writable local; clock_gettime writes only it
+    // (and errno, on failure).
+    if unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) } != 0 {
+        return Err(crate::sys::errno::last());
+    }
+    #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
+    Ok(Timespec { tv_sec: ts.tv_sec as i64, tv_nsec: ts.tv_nsec as _ })
+}

@@ -19,7 +19,7 @@ fn no_arguments_prints_the_usage_with_defaults() {
     let r = run(&[]);
     assert_eq!(r.code, Some(64));
     assert_eq!(r.stdout, "");
-    assert!(r.stderr.starts_with("usage: ipc-static [-BFghjqsv]"), "{}", r.stderr);
+    assert!(r.stderr.starts_with("usage: ipc-static [-BFghjlqsv]"), "{}", r.stderr);
     for default in ["131072", "16777216", "10141", "default: pipe", "1thread", "2thread", "2proc"] {
         assert!(r.stderr.contains(default), "usage lacks {default}");
     }

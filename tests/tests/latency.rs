@@ -1,0 +1,314 @@
+//! Latency mode (-l, issue 15): round trips in every mode and IPC type,
+//! their counts, the distribution's order, the mean against the stamps,
+//! what a trace shows (a live bpftrace bracket and strace), and the usage
+//! errors.
+
+use ipc_static_tests::{binary, have, is_root, run};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fs;
+use std::process::Command;
+
+const MODES: [&str; 3] = ["1thread", "2thread", "2proc"];
+const IPCS: [&str; 3] = ["pipe", "local", "tcp"];
+
+fn json(args: &[&str]) -> Value {
+    let mut all = vec!["-j"];
+    all.extend_from_slice(args);
+    let r = run(&all);
+    assert_eq!(r.code, Some(0), "{all:?}: {}", r.stderr);
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{all:?}: invalid JSON ({e}):\n{}", r.stdout))
+}
+
+fn u(value: &Value, key: &str) -> u64 {
+    value[key].as_u64().unwrap_or_else(|| panic!("no whole number {key} in {value}"))
+}
+
+/// The checks every latency sample passes: the round trips, the order of
+/// the figures, the buckets adding up, the mean from the stamps.
+fn assert_sample(sample: &Value, round_trips: u64, what: &str) {
+    let latency = &sample["latency"];
+    assert_eq!(u(latency, "round_trips"), round_trips, "{what}: {sample}");
+    assert!(sample.get("bandwidth").is_none(), "{what}: no bandwidth with -l: {sample}");
+    let time_ns = (sample["time"].as_f64().unwrap() * 1e9).round() as u64;
+    let figures: Vec<u64> = ["min_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns"].iter().map(|k| u(latency, k)).collect();
+    assert!(figures[0] > 0, "{what}: a round trip takes time: {latency}");
+    assert!(figures.windows(2).all(|w| w[0] <= w[1]), "{what}: min <= p50 <= p90 <= p99 <= p99.9 <= max: {figures:?}");
+    assert!(figures[5] <= time_ns, "{what}: no lap longer than the run: {figures:?} {time_ns}");
+    // The mean is the time over the round trips, rounded to nearest.
+    let mean = u(latency, "mean_ns");
+    assert!((mean * round_trips).abs_diff(time_ns) <= round_trips / 2 + 1, "{what}: {mean} x {round_trips} vs {time_ns}");
+    // Every lap is in one bucket: they add up to the round trips, and the
+    // laps (at least their buckets' first values) fit in the run.
+    let buckets = latency["buckets"].as_array().unwrap();
+    let (mut count, mut floor) = (0, 0);
+    for bucket in buckets {
+        let b: Vec<u64> = bucket.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+        assert!(b.len() == 3 && b[0] < b[1] && b[2] > 0, "{what}: bucket {bucket}");
+        assert!(b[1] - b[0] == 1 || (b[1] - b[0]) * 64 <= b[0], "{what}: a bucket is at most 1/64 of its values wide: {bucket}");
+        count += b[2];
+        floor += b[0] * b[2];
+    }
+    assert_eq!(count, round_trips, "{what}: {latency}");
+    assert!(floor <= time_ns, "{what}: the laps fit in the run: {floor} > {time_ns}");
+    let first = buckets[0].as_array().unwrap();
+    assert!(first[0].as_u64().unwrap() <= figures[0] && figures[0] < first[1].as_u64().unwrap(), "{what}: min in the first bucket");
+}
+
+#[test]
+fn every_mode_and_ipc_type_makes_its_round_trips() {
+    for mode in MODES {
+        for ipc in IPCS {
+            // 1 KiB messages, 512 round trips; and one buffer larger than a
+            // pipe's 64 KiB, which 1thread must interleave.
+            for (buffer, total, trips) in [("1k", "512k", 512), ("128k", "512k", 4)] {
+                let what = format!("{mode} {ipc} -b {buffer}");
+                let doc = json(&["-B", "-l", "-i", ipc, "-p", "0", "-b", buffer, "-t", total, mode]);
+                let config = &doc["benchmark_configuration"];
+                assert_eq!((&config["latency"], u(config, "blockcount")), (&Value::Bool(true), trips), "{what}");
+                let samples = doc["benchmark_samples"].as_array().unwrap();
+                assert_eq!(samples.len(), 1, "{what}");
+                assert_sample(&samples[0], trips, &what);
+            }
+        }
+    }
+    // Without -l: no latency object, and "latency": false.
+    let doc = json(&["-B", "-b", "1k", "-t", "64k", "2thread"]);
+    assert_eq!(doc["benchmark_configuration"]["latency"], false);
+    assert!(doc["benchmark_samples"][0].get("latency").is_none());
+}
+
+#[test]
+fn the_first_line_is_the_mean_and_verbose_adds_the_distribution() {
+    let r = run(&["-B", "-l", "-b", "1", "-t", "2000", "2thread"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let line = r.stdout.lines().next().unwrap();
+    let number = line.strip_suffix(" us/round-trip").unwrap_or_else(|| panic!("{line}"));
+    let (whole, fraction) = number.split_once('.').unwrap();
+    assert!(whole.parse::<u64>().is_ok() && fraction.len() == 3 && fraction.parse::<u64>().is_ok(), "{line}");
+    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+
+    let r = run(&["-B", "-v", "-l", "-b", "64", "-t", "64k", "-i", "local", "1thread"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stdout.contains("\n  blockcount: 1024\n  mode: 1thread\n  ipctype: local\n  latency: yes\n"), "{}", r.stdout);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    let at = lines.iter().position(|l| l.ends_with(" us/round-trip")).unwrap();
+    let time: f64 = lines[at - 1].strip_prefix("  time: ").unwrap().parse().unwrap();
+    let mean: f64 = lines[at].split(' ').next().unwrap().parse().unwrap();
+    assert!((mean * 1024.0 - time * 1e6).abs() <= 1024.0 * 0.0005 + 1e-6, "{mean} us x 1024 vs {time} s");
+    assert_eq!(lines[at + 1], "  round_trips: 1024");
+    let mut last = 0.0;
+    for (line, name) in lines[at + 2..].iter().zip(["min", "p50", "p90", "p99", "p999", "max"]) {
+        let value: f64 = line.strip_prefix(&format!("  {name}_us: ")).unwrap_or_else(|| panic!("{line}")).parse().unwrap();
+        assert!(value >= last, "{name}: {value} < {last}");
+        last = value;
+    }
+    assert_eq!(lines.len(), at + 8, "{}", r.stdout);
+}
+
+#[test]
+fn iterations_rusage_counters_and_pinning_apply() {
+    let doc = json(&["-B", "-l", "-n", "3", "-g", "-P", "sw", "-a", "0", "-b", "64", "-t", "32k", "2proc"]);
+    let samples = doc["benchmark_samples"].as_array().unwrap();
+    assert_eq!(samples.len(), 3);
+    for (i, s) in samples.iter().enumerate() {
+        assert_sample(s, 512, &format!("iteration {}", i + 1));
+        assert!(s["nvcsw"].as_u64().is_some(), "-g: {s}");
+        // Both processes on CPU 0: every round trip switches twice (the
+        // last one's second hand-over may be the echoer's exit, uncounted).
+        let switches = s["counters"]["context_switches"].as_u64().unwrap();
+        assert!(switches >= 2 * 512 - 1, "-P sw, both sides counted: {switches}");
+    }
+    assert_eq!(doc["benchmark_configuration"]["affinity"]["receiver"], 0);
+}
+
+#[test]
+fn bad_sizes_are_usage_errors() {
+    for (args, message) in [
+        (&["-l", "-b", "3", "-t", "10", "2thread"][..], "ipc-static: total size 10 is not a multiple of buffer size 3"),
+        (&["-l", "-b", "1k", "-t", "512", "2proc"], "ipc-static: total size 512 is not a multiple of buffer size 1024"),
+        (&["-l", "-b", "1", "-t", "0", "2thread"], "ipc-static: total size must be positive: '0'"),
+        (&["-l", "-b", "1", "-t", "4g", "1thread"], "ipc-static: -l: more than 4294967295 round trips (totalsize / buffersize)"),
+    ] {
+        let r = run(args);
+        assert_eq!(r.code, Some(64), "{args:?}: {}", r.stderr);
+        assert_eq!(r.stdout, "", "{args:?}");
+        assert_eq!(r.stderr.lines().next(), Some(message), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.lines().nth(1).unwrap_or("").starts_with("usage: ipc-static [-BFghjlqsv]"), "{}", r.stderr);
+    }
+    // The same count without -l is a bandwidth run's business: not refused.
+    let r = run(&["-h"]);
+    assert!(r.stdout.contains("\n    -l                 latency: round trips of buffersize bytes each way\n"), "{}", r.stdout);
+}
+
+#[test]
+fn a_failure_counts_the_bytes_of_the_whole_run() {
+    if !have("strace") {
+        assert!(std::env::var_os("CI").is_none(), "strace is missing in CI");
+        return;
+    }
+    // The tenth read of a thread fails (strace counts per thread): the
+    // echoer's, in round trip 10, before the initiator's; the initiator
+    // then sees end of file, and the cause is the echoer's error.
+    let out = Command::new("strace")
+        .args(["-f", "-qq", "-o", "/dev/null", "-e", "inject=read:error=EIO:when=10"])
+        .arg(binary())
+        .args(["-B", "-j", "-l", "-b", "64", "-t", "64k", "2thread"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(74), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = &doc["error"];
+    assert_eq!((&error["operation"], &error["errno"]), (&"read".into(), &5.into()), "{error}");
+    assert_eq!(u(error, "bytes_total"), 65536, "{error}");
+    let moved = u(error, "bytes_moved");
+    assert_eq!(moved, 9 * 64, "after nine whole round trips: {error}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("ipc-static: read: I/O error after {moved} of 65536 bytes")));
+}
+
+/// Two visible clock_gettime calls and no brk in the whole process, with
+/// output on and off (strace -f).
+#[test]
+fn two_visible_stamps_and_no_heap() {
+    if !have("strace") {
+        assert!(std::env::var_os("CI").is_none(), "strace is missing in CI");
+        return;
+    }
+    for mode in MODES {
+        for quiet in [&["-q"][..], &["-j"]] {
+            let log = std::env::temp_dir().join(format!("ipc-static-latency-{}-{mode}.strace", std::process::id()));
+            let mut args = vec!["-B", "-l", "-b", "4", "-t", "4k", "-i", "pipe"];
+            args.extend_from_slice(quiet);
+            args.push(mode);
+            let status = Command::new("strace").args(["-f", "-qq", "-o"]).arg(&log).arg(binary()).args(&args).output().unwrap();
+            assert!(status.status.success(), "{args:?}");
+            let text = fs::read_to_string(&log).unwrap();
+            let _ = fs::remove_file(&log);
+            let entered = |name: &str| text.lines().filter(|l| l.contains(&format!(" {name}("))).count();
+            assert_eq!(entered("clock_gettime"), 2, "{args:?}:\n{text}");
+            assert_eq!(entered("brk"), 0, "{args:?}");
+            let per_trip = if mode == "1thread" { 1 } else { 2 };
+            let loop_writes = text.lines().filter(|l| l.contains(" write(") && !l.contains(" write(1,")).count();
+            assert_eq!(loop_writes, 1024 * per_trip, "{args:?}: the loop's writes");
+        }
+    }
+}
+
+/// A live bpftrace bracket (no strace, so no thread is serialised) around
+/// -l runs of every mode and IPC type: inside it, the loop's reads and
+/// writes, two writes per round trip (one in 1thread), and besides them
+/// only the echoer's end (2thread: its exit; 2proc: the child's
+/// exit_group); two clock_gettime calls per run in all.
+#[test]
+fn the_bracket_holds_the_round_trips_and_nothing_else() {
+    if !is_root() || !have("bpftrace") {
+        assert!(std::env::var_os("CI").is_none(), "CI must run the tracing tests as root with bpftrace");
+        eprintln!("SKIP: not root or no bpftrace");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("ipc-static-latency-bracket-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("bracket.bt");
+    fs::write(
+        &script,
+        r#"
+tracepoint:raw_syscalls:sys_enter
+/comm == "ipc-static" && (curtask->real_parent->tgid == cpid || curtask->real_parent->real_parent->tgid == cpid)/
+{
+	$run = curtask->real_parent->tgid == cpid ? pid : curtask->real_parent->tgid;
+	if (args->id == 228) {
+		@stamps[$run] = count();
+		if (@phase[$run] == 1) { @phase[$run] = 2; @closed[$run] = count(); }
+	} else if (@phase[$run] == 1) {
+		@inside[$run, args->id] = count();
+		@entered_inside[tid] = 1;
+	}
+	if (args->id == 12) { @brk[$run] = count(); }
+}
+tracepoint:raw_syscalls:sys_exit
+/comm == "ipc-static" && (curtask->real_parent->tgid == cpid || curtask->real_parent->real_parent->tgid == cpid)/
+{
+	$run = curtask->real_parent->tgid == cpid ? pid : curtask->real_parent->tgid;
+	if (args->id == 228) {
+		if (@phase[$run] == 0) { @phase[$run] = 1; @opened[$run] = count(); }
+		else if (@phase[$run] == 2) { @phase[$run] = 3; }
+	} else if (@entered_inside[tid]) {
+		delete(@entered_inside[tid]);
+	} else if (@phase[$run] == 1) {
+		@inside[$run, args->id] = count();
+	}
+}
+END { clear(@phase); clear(@entered_inside); }
+"#,
+    )
+    .unwrap();
+    let runs_file = dir.join("runs");
+    let mut shell = String::new();
+    for mode in MODES {
+        for ipc in IPCS {
+            let args = format!("-B -q -l -b 64 -t 32k -i {ipc} -p 0 {mode}");
+            shell += &format!(
+                "{} {args} & echo \"$! {mode} {ipc}\" >>{}; wait $! || echo FAILED {args} >&2\n",
+                binary().display(),
+                runs_file.display()
+            );
+        }
+    }
+    let runner = dir.join("runs.sh");
+    fs::write(&runner, shell).unwrap();
+    let out = Command::new("timeout")
+        .args(["300", "bpftrace"])
+        .arg(&script)
+        .arg("-c")
+        .arg(format!("/bin/sh {}", runner.display()))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success() && !stderr.contains("FAILED"), "{stdout}\n{stderr}");
+    let names: BTreeMap<u64, &str> =
+        [(0, "read"), (1, "write"), (7, "poll"), (60, "exit"), (231, "exit_group")].into_iter().collect();
+    let (inside, opened, closed, stamps) = (map(&stdout, "inside"), map(&stdout, "opened"), map(&stdout, "closed"), map(&stdout, "stamps"));
+    assert!(map(&stdout, "brk").is_empty(), "no brk in any run:\n{stdout}");
+    let runs = fs::read_to_string(&runs_file).unwrap();
+    assert_eq!(runs.lines().count(), 9, "{runs}");
+    for line in runs.lines() {
+        let (pid, what) = line.split_once(' ').unwrap();
+        let mode = what.split(' ').next().unwrap();
+        assert_eq!((opened.get(pid), closed.get(pid), stamps.get(pid)), (Some(&1), Some(&1), Some(&2)), "{what}\n{stdout}");
+        let mut calls: BTreeMap<String, u64> = BTreeMap::new();
+        for (key, n) in &inside {
+            if let Some((run, id)) = key.split_once(", ") {
+                if run == pid {
+                    let id: u64 = id.parse().unwrap();
+                    calls.insert(names.get(&id).map_or_else(|| format!("syscall {id}"), |n| n.to_string()), *n);
+                }
+            }
+        }
+        eprintln!("bracket, -l {what}: {calls:?}");
+        let allowed: &[&str] = match mode {
+            "1thread" => &["read", "write", "poll"],
+            "2thread" => &["read", "write", "exit"],
+            _ => &["read", "write", "exit_group"],
+        };
+        assert!(calls.keys().all(|k| allowed.contains(&k.as_str())), "{what}: {calls:?}");
+        let per_trip = if mode == "1thread" { 1 } else { 2 };
+        assert_eq!(calls.get("write").copied(), Some(512 * per_trip), "{what}: the writes of 512 round trips: {calls:?}");
+        assert!(calls.get("read").copied().unwrap_or(0) >= 512 * per_trip, "{what}: {calls:?}");
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// The entries `@name[key]: N` of a printed bpftrace map.
+fn map(out: &str, name: &str) -> BTreeMap<String, u64> {
+    let prefix = format!("@{name}[");
+    let mut entries = BTreeMap::new();
+    for line in out.lines().filter(|l| l.starts_with(&prefix)) {
+        if let Some((key, n)) = line[prefix.len()..].rsplit_once("]: ") {
+            if let Ok(n) = n.trim().parse::<u64>() {
+                *entries.entry(key.to_string()).or_insert(0) += n;
+            }
+        }
+    }
+    entries
+}
