@@ -16,6 +16,15 @@
 #     purity tests: everything but the two clock_gettime stamps and the loop's
 #     reads, writes and polls, which in a -B -q run are all of them; the
 #     sender's exit inside the bracket counts)
+# and a second table, latency: 4-byte round trips over pipes (-l) against
+# `perf bench sched pipe` (which ping-pongs an int over two pipes), 2proc
+# against its default (two processes) and 2thread against its -T (two
+# threads), the two tools interleaved in every round and both pinned the
+# same way, `taskset -c 0` (both sides on CPU 0: on a small VM, placement
+# decides the result more than anything else). Its ratio is ipc-static's
+# mean over perf's, so <= 1 means ipc-static is no slower; perf reports a
+# mean only, ipc-static's p50 and p99 are shown beside it. Without perf
+# (linux-perf) the row says n/a.
 # Every figure is the median of R paired rounds (default 7; the programs run
 # in a rotating order within a round) and every ratio the median of the
 # per-round ratios, written so that > 1 means ipc-static is better.
@@ -48,10 +57,10 @@ while [ "$#" -gt 0 ]; do
 done
 if [ "$quick" = 1 ]; then
     : "${rounds:=3}"
-    small_total=$((64 * 1024)) big_total=$((32 * 1024 * 1024)) loop_runs=20
+    small_total=$((64 * 1024)) big_total=$((32 * 1024 * 1024)) loop_runs=20 round_trips=20000
 else
     : "${rounds:=7}"
-    small_total=$((1024 * 1024)) big_total=$((256 * 1024 * 1024)) loop_runs=100
+    small_total=$((1024 * 1024)) big_total=$((256 * 1024 * 1024)) loop_runs=100 round_trips=200000
 fi
 case "$rounds" in '' | *[!0-9]*) die_usage "rounds must be a whole number >= 1, not '$rounds'" ;; esac
 [ "${#rounds}" -le 4 ] && [ "$((10#$rounds))" -ge 1 ] || die_usage "rounds must be between 1 and 9999"
@@ -285,6 +294,55 @@ syscalls() {
     done
 }
 
+# ---- F: latency against perf bench sched pipe --------------------------------
+latency_rows=()
+# latency_row MODE PERF-ARGS...: one row, ipc-static -l MODE against perf
+# bench sched pipe PERF-ARGS, interleaved, both under taskset -c 0.
+latency_row() {
+    local mode="$1" r p ours theirs name="latency.$1"
+    shift
+    local label="pipe $mode, 4 B x $round_trips round trips, vs perf bench sched pipe${*:+ $*}"
+    if ! command -v perf >/dev/null 2>&1 || ! command -v taskset >/dev/null 2>&1; then
+        latency_rows+=("| $label: perf or taskset not installed | n/a | n/a | n/a | n/a | 0 |")
+        return 0
+    fi
+    progress "latency, pipe $mode against perf bench sched pipe${*:+ $*}, $round_trips round trips x $rounds rounds"
+    rm -f -- "$work/$name".*
+    touch "$work/$name.ours" "$work/$name.theirs"
+    local kept=0
+    for ((r = 1; r <= rounds; r++)); do
+        for p in $([ $((r % 2)) = 1 ] && echo "ours theirs" || echo "theirs ours"); do
+            if [ "$p" = ours ]; then
+                ours=$(taskset -c 0 "$static" -B -j -l -b 4 -t $((4 * round_trips)) "$mode" 2>/dev/null |
+                    tr -d '\n' | sed -n 's/.*"mean_ns": \([0-9]*\), "min_ns": [0-9]*, "p50_ns": \([0-9]*\), "p90_ns": [0-9]*, "p99_ns": \([0-9]*\).*/\1 \2 \3/p')
+                [ -n "$ours" ] && printf '%s\n' "$ours" >>"$work/$name.ours"
+            else
+                theirs=$(taskset -c 0 perf bench sched pipe -l "$round_trips" "$@" 2>/dev/null | awk '/usecs\/op/ { print $1; exit }')
+                [ -n "$theirs" ] && printf '%s\n' "$theirs" >>"$work/$name.theirs"
+            fi
+        done
+        # A round counts only when both tools ran (the ratios pair lines).
+        if [ "$(wc -l <"$work/$name.ours")" = $((kept + 1)) ] && [ "$(wc -l <"$work/$name.theirs")" = $((kept + 1)) ]; then
+            kept=$((kept + 1))
+        else
+            printf '%s: latency round %d incomplete, dropped\n' "$prog" "$r" >&2
+            for p in ours theirs; do
+                head -n "$kept" "$work/$name.$p" >"$work/$name.tmp"
+                mv -f -- "$work/$name.tmp" "$work/$name.$p"
+            done
+        fi
+    done
+    awk '{ print $1 / 1000 }' "$work/$name.ours" >"$work/$name.mean"
+    local n mean p50 p99 perf_us ratio
+    n=$(wc -l <"$work/$name.theirs")
+    mean=$(median <"$work/$name.mean")
+    p50=$(awk '{ print $2 / 1000 }' "$work/$name.ours" | median)
+    p99=$(awk '{ print $3 / 1000 }' "$work/$name.ours" | median)
+    perf_us=$(median <"$work/$name.theirs")
+    ratio=$(ratio_median "$work/$name.mean" "$work/$name.theirs")
+    latency_rows+=("| $label | $(fmt "$mean" 3) | $(fmt "$p50" 3) / $(fmt "$p99" 3) | $(fmt "$perf_us" 3) | $(fmt "$ratio" 3) | $n |")
+}
+
 # ---- run everything, print the table ----------------------------------------
 started=$(now_us)
 transfer small 1 "$small_total"
@@ -292,6 +350,8 @@ transfer big $((128 * 1024)) "$big_total"
 process_cost
 size_and_rss
 syscalls
+latency_row 2proc
+latency_row 2thread -T
 elapsed=$((($(now_us) - started) / 1000000))
 
 cpu=$("$static" describe 2>/dev/null | sed -n 's/^[[:space:]]*cpu_model:[[:space:]]*//p' | head -n 1)
@@ -304,6 +364,12 @@ cpu=$("$static" describe 2>/dev/null | sed -n 's/^[[:space:]]*cpu_model:[[:space
     printf '| measurement | ipc-static | ipc-dynamic | dd \\| dd | static vs dynamic | static vs dd \\| dd |\n'
     printf '|---|---:|---:|---:|---:|---:|\n'
     printf '%s\n' "${rows[@]}"
+    printf '\nLatency: medians of %d interleaved rounds, both tools under `taskset -c 0` (every process\n' "$rounds"
+    printf 'and thread of both on CPU 0). The ratio is the median of the per-round ratios of the means,\n'
+    printf 'ipc-static over perf: <= 1 means ipc-static is no slower.\n\n'
+    printf '| measurement | ipc-static mean (µs) | ipc-static p50 / p99 (µs) | perf bench (µs/op) | ipc-static / perf | rounds |\n'
+    printf '|---|---:|---:|---:|---:|---:|\n'
+    printf '%s\n' "${latency_rows[@]}"
 } >"$work/bench.md"
 cat -- "$work/bench.md"
 [ -n "$outdir" ] && cp -- "$work/bench.md" "$outdir/bench.md"

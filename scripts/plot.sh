@@ -3,7 +3,8 @@
 #
 #   scripts/plot.sh DIR
 #
-# Reads DIR/results.csv (rows with status ok) and writes, all under DIR:
+# Reads DIR/results.csv (rows with status ok) and writes, all under DIR
+# (a latency sweep, sweep.sh -l, goes to scripts/plot-latency.sh instead):
 #   bandwidth.svg, bandwidth.png   bandwidth against buffer size (log2 axis),
 #                                  linear y axis: one line per config and mode,
 #                                  the median of the trials with min-max bars
@@ -73,6 +74,10 @@ fi
 if ! command -v gnuplot >/dev/null 2>&1; then
     printf '%s: gnuplot is not installed (apt-get install gnuplot-nox)\n' "$prog" >&2
     exit "$EX_UNAVAILABLE"
+fi
+# A latency sweep (sweep.sh -l): round-trip time by size, plot-latency.sh.
+if head -n 1 -- "$csv" | tr ',' '\n' | grep -qx p50_ns; then
+    exec "$(dirname "$0")/plot-latency.sh" "$dir"
 fi
 
 # ---- host description for the title ------------------------------------------

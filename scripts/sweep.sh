@@ -4,6 +4,7 @@
 #
 #   scripts/sweep.sh [-BF] [-o DIR] [-n trials] [-m modes] [-i configs]
 #                    [-b sizes] [-t totalsize] [-a cpu[,cpu]] [-j jobs]
+#                    [-l [-r round_trips]]
 #                    [--allow-parallel] [--retry-failed] [--timeout SECONDS]
 #                    [-- extra ipc-static args]
 #
@@ -23,6 +24,8 @@
 #   DIR/results.csv  one row per run: ipc,sflag,mode,buffersize,totalsize,trial,
 #                    bandwidth_kbps,time_s[,utime_s,stime_s,minflt,majflt,nvcsw,
 #                    nivcsw with -g],affinity,prefault,load1,runnable,status,error
+#                    (latency, -l or -- -l: round_trips,mean_ns,p50_ns,p99_ns,
+#                    max_ns in place of bandwidth_kbps)
 #   DIR/raw/         each run's raw output (.json with -j support, else .txt)
 #                    and, for a failed run, its stderr (.err)
 #   DIR/host.txt     `ipc-static describe` (or /proc/cpuinfo + uname fallback)
@@ -129,6 +132,7 @@ usage_text() {
     cat <<'EOF'
 usage: scripts/sweep.sh [-BF] [-o DIR] [-n trials] [-m modes] [-i configs]
                         [-b sizes] [-t totalsize] [-a cpu[,cpu]] [-j jobs]
+                        [-l [-r round_trips]]
                         [--allow-parallel] [--retry-failed] [--timeout SECONDS]
                         [-- ipc-static args]
   -o DIR        output directory (default: ./results); rerunning with the same
@@ -147,6 +151,12 @@ usage: scripts/sweep.sh [-BF] [-o DIR] [-n trials] [-m modes] [-i configs]
                 (4096,64k,1m), or a power-of-two range LO..HI (32..16m)
                 (default: 32..totalsize)
   -t totalsize  bytes per run (default: 16m); every size must divide it
+  -l            latency: pass -l (round trips of each size) to ipc-static, as
+                -- -l does; the CSV has round_trips,mean_ns,p50_ns,p99_ns,max_ns
+                instead of bandwidth_kbps, and each run makes the same number
+                of round trips whatever the size (default sizes: 1..64k)
+  -r trips      with -l: round trips per run (default: 10000; totalsize is
+                size x trips, so -t does not apply)
   -j jobs       runs at once (default: 1); more than 1 needs --allow-parallel,
                 as concurrent runs ruin the measurement (smoke runs only)
   --retry-failed  rerun the runs recorded as failed in DIR
@@ -190,6 +200,11 @@ modes_arg=2thread
 configs_arg=pipe,local,local-s
 sizes_arg=
 total_arg=16m
+total_given=0
+latency=0
+latency_flag=0
+trips_arg=10000
+trips_given=0
 jobs=1
 allow_parallel=0
 retry_failed=0
@@ -213,8 +228,11 @@ while [ "$#" -gt 0 ]; do
         -i?*) configs_arg="${1#-i}"; shift ;;
         -b) need_value "$@"; sizes_arg="$2"; shift 2 ;;
         -b?*) sizes_arg="${1#-b}"; shift ;;
-        -t) need_value "$@"; total_arg="$2"; shift 2 ;;
-        -t?*) total_arg="${1#-t}"; shift ;;
+        -t) need_value "$@"; total_arg="$2"; total_given=1; shift 2 ;;
+        -t?*) total_arg="${1#-t}"; total_given=1; shift ;;
+        -l) latency=1; latency_flag=1; shift ;;
+        -r) need_value "$@"; trips_arg="$2"; trips_given=1; shift 2 ;;
+        -r?*) trips_arg="${1#-r}"; trips_given=1; shift ;;
         -a) need_value "$@"; pin="$2"; shift 2 ;;
         -a?*) pin="${1#-a}"; shift ;;
         -j) need_value "$@"; jobs="$2"; shift 2 ;;
@@ -254,6 +272,36 @@ case "$pin" in
 esac
 
 total=$(parse_size "$total_arg") || die_usage "totalsize must be a positive size like 16m, not '$total_arg'"
+# Latency (-l, or -l among the extra arguments): each run makes the same
+# number of round trips, so its total is its size times that number.
+i=0
+while [ "$i" -lt "${#extra[@]}" ]; do
+    a="${extra[$i]}"
+    i=$((i + 1))
+    case "$a" in --) break ;; -?*) ;; *) continue ;; esac
+    flags="${a#-}"
+    while [ -n "$flags" ]; do
+        f="${flags:0:1}"
+        flags="${flags:1}"
+        case "$f" in
+            l) latency=1 ;;
+            # A value: the rest of this word, or the next word.
+            p | P | r | a | b | i | n | t) [ -z "$flags" ] && i=$((i + 1)); flags= ;;
+        esac
+    done
+done
+if [ "$latency" = 1 ]; then
+    [ "$total_given" = 0 ] || die_usage "with -l each run makes -r round trips of its size: -t does not apply"
+    case "$trips_arg" in '' | *[!0-9]*) die_usage "round trips must be a whole number >= 1, not '$trips_arg'" ;; esac
+    [ "${#trips_arg}" -le 9 ] && [ "$((10#$trips_arg))" -ge 1 ] || die_usage "round trips must be between 1 and 999999999, not '$trips_arg'"
+    trips=$((10#$trips_arg))
+elif [ "$trips_given" = 1 ]; then
+    die_usage "-r (round trips) needs -l"
+fi
+# total_for SIZE: the run's totalsize.
+total_for() {
+    if [ "$latency" = 1 ]; then printf '%s\n' $(($1 * trips)); else printf '%s\n' "$total"; fi
+}
 
 os=$(uname -s)
 configs=()
@@ -291,7 +339,9 @@ add_size() {
     seen["s$1"]=1
     sizes+=("$1")
 }
-[ -n "$sizes_arg" ] || sizes_arg="32..$total"
+if [ -z "$sizes_arg" ]; then
+    if [ "$latency" = 1 ]; then sizes_arg="1..64k"; else sizes_arg="32..$total"; fi
+fi
 IFS=, read -r -a items <<<"$sizes_arg"
 for s in "${items[@]}"; do
     case "$s" in
@@ -312,7 +362,7 @@ for s in "${items[@]}"; do
 done
 [ "${#sizes[@]}" -gt 0 ] || die_usage "no buffer size given"
 for s in "${sizes[@]}"; do
-    [ "$s" -le "$total" ] && [ $((total % s)) -eq 0 ] ||
+    [ "$latency" = 1 ] || { [ "$s" -le "$total" ] && [ $((total % s)) -eq 0 ]; } ||
         die_usage "buffer size $s does not divide the total size $total"
 done
 
@@ -337,6 +387,7 @@ while [ "$i" -lt "${#extra[@]}" ]; do
             B | b | i | t | s | j | q | v | n | a | F)
                 die_usage "extra argument -$f is set by sweep.sh itself; use its own options" ;;
             g) rusage=1 ;;
+            l) ;;
             p | P | r)
                 [ "$f" = p ] && have_port=1
                 # The value is the rest of this word, or the next word.
@@ -369,6 +420,7 @@ else
 fi
 pass=()
 [ "$bare" = 1 ] && pass+=(-B)
+[ "$latency_flag" = 1 ] && pass+=(-l)
 [ "$prefault" = 1 ] && pass+=(-F)
 [ -n "$pin" ] && pass+=(-a "$pin")
 
@@ -390,12 +442,17 @@ done
 csv="$outdir/results.csv"
 meta="$outdir/sweep.meta"
 rawdir="$outdir/raw"
-header="ipc,sflag,mode,buffersize,totalsize,trial,bandwidth_kbps,time_s"
+if [ "$latency" = 1 ]; then
+    header="ipc,sflag,mode,buffersize,totalsize,trial,round_trips,mean_ns,p50_ns,p99_ns,max_ns,time_s"
+else
+    header="ipc,sflag,mode,buffersize,totalsize,trial,bandwidth_kbps,time_s"
+fi
 [ "$rusage" = 1 ] && header="$header,utime_s,stime_s,minflt,majflt,nvcsw,nivcsw"
 header="$header,affinity,prefault,load1,runnable,status,error"
 extra_q=
 [ "${#extra[@]}" -gt 0 ] && extra_q=$(printf '%q ' "${extra[@]}")
 meta_text=$(printf 'bare=%s\nprefault=%s\naffinity=%s\nextra=%s\n' "$bare" "$prefault" "$affinity" "$extra_q")
+[ "$latency" = 1 ] && meta_text=$(printf '%s\nlatency=%s round trips\n' "$meta_text" "$trips")
 
 if [ -e "$csv" ]; then
     first=$(head -n 1 -- "$csv")
@@ -416,8 +473,13 @@ case "$pre_out" in
     '{'*) ;;
     *) fmt=(-v); fmt_ext=txt ;;
 esac
+if [ "$latency" = 1 ] && [ "$fmt_ext" != json ]; then
+    printf '%s: -l needs an ipc-static with -j (JSON) output\n' "$prog" >&2
+    exit "$EX_UNAVAILABLE"
+fi
 pre_rc=0
 pre_args=("${fmt[@]}" -B)
+[ "$latency_flag" = 1 ] && pre_args+=(-l)
 [ "$prefault" = 1 ] && pre_args+=(-F)
 [ -n "$pin" ] && pre_args+=(-a "$pin")
 pre_err=$("$bin" "${pre_args[@]}" -b 4096 -t 4096 ${extra[@]+"${extra[@]}"} "${modes[0]}" 2>&1 >/dev/null) || pre_rc=$?
@@ -514,11 +576,13 @@ for ((trial = 1; trial <= trials; trial++)); do
         for m in "${modes[@]}"; do
             for s in "${sizes[@]}"; do
                 planned=$((planned + 1))
-                if [ -n "${done_rows["$ipc,$sflag,$m,$s,$total,$trial"]:-}" ]; then
+                t=$total
+                [ "$latency" = 1 ] && t=$((s * trips))
+                if [ -n "${done_rows["$ipc,$sflag,$m,$s,$t,$trial"]:-}" ]; then
                     skipped=$((skipped + 1))
                     continue
                 fi
-                plan+=("$c $m $s $trial")
+                plan+=("$c $m $s $trial $t")
             done
         done
     done
@@ -538,10 +602,11 @@ csv_field() {
 }
 
 # extract FILE: prints "bandwidth time utime stime minflt majflt nvcsw nivcsw"
-# (a "-" for each missing one) from the first sample of the output.
+# (with -l, "round_trips mean_ns p50_ns p99_ns max_ns" in place of bandwidth;
+# a "-" for each missing one) from the first sample of the output.
 extract() {
     if [ "$fmt_ext" = json ]; then
-        tr -d '\r\n' <"$1" | awk '
+        tr -d '\r\n' <"$1" | awk -v latency="$latency" '
             function num(key,   s) {
                 if (match(body, "\"" key "\"[ \t]*:[ \t]*-?[0-9][0-9.eE+-]*")) {
                     s = substr(body, RSTART, RLENGTH); sub(/^[^:]*:[ \t]*/, "", s); return s
@@ -552,7 +617,9 @@ extract() {
                 body = $0
                 p = index(body, "\"benchmark_samples\"")
                 if (p > 0) body = substr(body, p)
-                print num("bandwidth"), num("time"), num("utime"), num("stime"),
+                if (latency) printf "%s %s %s %s %s ", num("round_trips"), num("mean_ns"), num("p50_ns"), num("p99_ns"), num("max_ns")
+                else printf "%s ", num("bandwidth")
+                print num("time"), num("utime"), num("stime"),
                       num("minflt"), num("majflt"), num("nvcsw"), num("nivcsw")
             }'
     else
@@ -576,14 +643,14 @@ extract() {
 # start_run ITEM: launches one run in a process group of its own (job
 # control on for the launch only), leader timeout, and records it.
 start_run() {
-    local c m s trial ipc sflag=0 base pid
-    read -r c m s trial <<<"$1"
+    local c m s trial t ipc sflag=0 base pid
+    read -r c m s trial t <<<"$1"
     ipc="${c%-s}"
     [ "$ipc" != "$c" ] && sflag=1
-    base="$rawdir/$c-$m-b$s-t$total-trial$trial"
+    base="$rawdir/$c-$m-b$s-t$t-trial$trial"
     local args=("${fmt[@]}" ${pass[@]+"${pass[@]}"} -i "$ipc")
     [ "$sflag" = 1 ] && args+=(-s)
-    args+=(-b "$s" -t "$total")
+    args+=(-b "$s" -t "$t")
     [ "$jobs" -gt 1 ] && [ "$ipc" = tcp ] && [ "$have_port" = 0 ] && args+=(-p 0)
     args+=(${extra[@]+"${extra[@]}"} "$m")
     read_load
@@ -605,8 +672,8 @@ ok_loads=()
 others_busy=0
 finish_run() {
     local pid="$1" rc="$2" idx="$3" eta="$4"
-    local c m s trial ipc sflag=0 label base err row result l1 rn
-    read -r c m s trial <<<"${run_item[$pid]}"
+    local c m s trial t ipc sflag=0 label base err row result l1 rn
+    read -r c m s trial t <<<"${run_item[$pid]}"
     base="${run_base[$pid]}"
     read -r l1 rn <<<"${run_load[$pid]} "
     ipc="${c%-s}"
@@ -614,34 +681,50 @@ finish_run() {
     label="$ipc"
     [ "$sflag" = 1 ] && label="$ipc -s"
 
-    local bw=- time_s=- ru0=- ru1=- ru2=- ru3=- ru4=- ru5=- v
-    read -r bw time_s ru0 ru1 ru2 ru3 ru4 ru5 < <(extract "$base.out.tmp") || true
+    local bw=- time_s=- ru0=- ru1=- ru2=- ru3=- ru4=- ru5=- v lat=() figures
+    if [ "$latency" = 1 ]; then
+        # round_trips mean_ns p50_ns p99_ns max_ns, then as for bandwidth
+        read -r -a figures < <(extract "$base.out.tmp") || true
+        lat=("${figures[@]:0:5}")
+        read -r bw time_s ru0 ru1 ru2 ru3 ru4 ru5 <<<"${figures[*]:1:1} ${figures[*]:5}"
+        bw="${bw:--}"
+    else
+        read -r bw time_s ru0 ru1 ru2 ru3 ru4 ru5 < <(extract "$base.out.tmp") || true
+    fi
     local ru=("$ru0" "$ru1" "$ru2" "$ru3" "$ru4" "$ru5")
     local place="$affinity,$prefault,${l1:-},${rn:-}"
     if [ "$rc" = 0 ] && [ "$bw" != - ]; then
         mv -f -- "$base.out.tmp" "$base.$fmt_ext"
         if [ -s "$base.err.tmp" ]; then mv -f -- "$base.err.tmp" "$base.err"; else rm -f -- "$base.err.tmp" "$base.err"; fi
         [ "$time_s" = - ] && time_s=
-        row="$ipc,$sflag,$m,$s,$total,$trial,$bw,$time_s"
+        if [ "$latency" = 1 ]; then
+            row="$ipc,$sflag,$m,$s,$t,$trial"
+            for v in "${lat[@]}"; do [ "$v" = - ] && v=; row="$row,$v"; done
+            row="$row,$time_s"
+        else
+            row="$ipc,$sflag,$m,$s,$t,$trial,$bw,$time_s"
+        fi
         if [ "$rusage" = 1 ]; then
             for v in "${ru[@]}"; do [ "$v" = - ] && v=; row="$row,$v"; done
         fi
         row="$row,$place,ok,"
         result="$bw KBytes/sec"
+        [ "$latency" = 1 ] && result=$(awk -v m="$bw" -v p="${lat[3]}" 'BEGIN { printf "%.3f us/round-trip (p99 %.3f)", m / 1000, p / 1000 }')
     else
         if [ "$rc" = 124 ]; then
             err="timed out after ${run_timeout}s"
         elif [ "$rc" -gt 128 ]; then
             err="killed by signal $((rc - 128))"
         elif [ "$rc" = 0 ]; then
-            err="no bandwidth in the output"
+            err="no $([ "$latency" = 1 ] && echo 'round trips' || echo bandwidth) in the output"
         else
             err=$(grep -m 1 -v '^[[:space:]]*$' "$base.err.tmp" || true)
             err="exit $rc: ${err:-no message}"
         fi
         mv -f -- "$base.out.tmp" "$base.$fmt_ext"
         mv -f -- "$base.err.tmp" "$base.err"
-        row="$ipc,$sflag,$m,$s,$total,$trial,,"
+        row="$ipc,$sflag,$m,$s,$t,$trial,,"
+        [ "$latency" = 1 ] && row="$row,,,,"
         [ "$rusage" = 1 ] && row="$row,,,,,,"
         row="$row,$place,failed,$(csv_field "$err")"
         result="FAILED ($err)"

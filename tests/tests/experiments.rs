@@ -644,6 +644,11 @@ fn bench_quick_prints_its_table() {
     if need("strace") {
         assert!(table.contains("| system calls outside the loop, -B -q -i pipe 2thread"), "{table}");
     }
+    // The latency table: ipc-static -l against perf bench sched pipe.
+    assert!(table.contains("| measurement | ipc-static mean (µs) | ipc-static p50 / p99 (µs) | perf bench (µs/op) |"), "{table}");
+    for row in ["| pipe 2proc, 4 B x 20000 round trips, vs perf bench sched pipe", "| pipe 2thread, 4 B x 20000 round trips, vs perf bench sched pipe -T"] {
+        assert!(table.contains(row), "missing row {row}: {table}");
+    }
     // Every row is a complete Markdown row of six cells.
     for line in table.lines().filter(|l| l.starts_with("| ")) {
         assert_eq!(line.matches(" | ").count(), 5, "{line}");

@@ -3,7 +3,7 @@
 //! what a trace shows (a live bpftrace bracket and strace), and the usage
 //! errors.
 
-use ipc_static_tests::{binary, have, is_root, run};
+use ipc_static_tests::{binary, have, is_root, root, run};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fs;
@@ -311,4 +311,66 @@ fn map(out: &str, name: &str) -> BTreeMap<String, u64> {
         }
     }
     entries
+}
+
+/// scripts/sweep.sh -l records the latency columns, the same number of
+/// round trips at every size; scripts/plot.sh draws them; bad combinations
+/// are refused before any run.
+#[test]
+fn a_latency_sweep_records_its_columns_and_is_plotted() {
+    let dir = std::env::temp_dir().join(format!("ipc-static-latency-sweep {}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    let script = |name: &str, args: &[&str]| {
+        let out = Command::new("timeout")
+            .arg("300")
+            .arg(root().join("scripts").join(name))
+            .args(args)
+            .env("IPC_STATIC", binary())
+            .output()
+            .unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        (out.status.code(), text)
+    };
+    let out = dir.join("out");
+    let out = out.to_str().unwrap();
+    let (code, text) = script("sweep.sh", &["-o", out, "-B", "-n", "2", "-l", "-r", "50", "-b", "1,64", "-i", "pipe,local", "-m", "2thread"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains(" us/round-trip (p99 "), "{text}");
+    let csv = fs::read_to_string(dir.join("out/results.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(&header[..12], &["ipc", "sflag", "mode", "buffersize", "totalsize", "trial", "round_trips", "mean_ns", "p50_ns", "p99_ns", "max_ns", "time_s"]);
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 8, "{csv}");
+    for row in &rows {
+        let n = |i: usize| row[i].parse::<u64>().unwrap_or_else(|_| panic!("{row:?}"));
+        assert_eq!((n(6), n(4)), (50, 50 * n(3)), "50 round trips of the size: {row:?}");
+        assert!(0 < n(8) && n(8) <= n(9) && n(9) <= n(10), "p50 <= p99 <= max: {row:?}");
+        assert_eq!(row[row.len() - 2], "ok", "{row:?}");
+    }
+    assert!(fs::read_to_string(dir.join("out/sweep.meta")).unwrap().contains("latency=50 round trips"));
+    // -- -l works the same way; a bandwidth sweep into the same DIR is refused.
+    let (code, text) = script("sweep.sh", &["-o", out, "-B", "-n", "1", "-b", "1", "-i", "pipe", "-m", "2thread", "--", "-l"]);
+    assert_eq!(code, Some(64), "other settings: {text}");
+    let (code, text) = script("sweep.sh", &["-o", out, "-B", "-n", "3", "-l", "-r", "50", "-b", "1,64", "-i", "pipe,local", "-m", "2thread"]);
+    assert_eq!(code, Some(0), "a third trial is added: {text}");
+    assert_eq!(fs::read_to_string(dir.join("out/results.csv")).unwrap().lines().count(), 1 + 12);
+    let (code, text) = script("plot.sh", &[out]);
+    assert_eq!(code, Some(0), "{text}");
+    let svg = fs::read_to_string(dir.join("out/latency.svg")).unwrap();
+    assert!(svg.contains("pipe 2thread p50") && svg.contains("local 2thread p99"), "both lines of each series");
+    let summary = fs::read_to_string(dir.join("out/summary.txt")).unwrap();
+    assert!(summary.contains("Mode 2thread: p50 / p99 (tail) by message size") && summary.contains("  64 B "), "{summary}");
+    for (args, message) in [
+        (&["-l", "-t", "1m"][..], "-t does not apply"),
+        (&["-r", "5"], "-r (round trips) needs -l"),
+        (&["-l", "-r", "0"], "round trips must be between 1"),
+    ] {
+        let mut all = vec!["-o", out];
+        all.extend_from_slice(args);
+        let (code, text) = script("sweep.sh", &all);
+        assert_eq!(code, Some(64), "{args:?}: {text}");
+        assert!(text.contains(message), "{args:?}: {text}");
+    }
+    let _ = fs::remove_dir_all(&dir);
 }
