@@ -1216,13 +1216,19 @@ fn flamegraph_sh_draws_red_for_growth_blue_for_shrinkage_and_says_what_is_wrong(
     fs::write(&empty, "").unwrap();
     let svg = dir.join("diff.svg");
     let path = |p: &Path| p.to_str().unwrap().to_string();
-    // Errors first: they need no inferno. Usage 64, missing file 66.
+    // Errors first: they need no inferno. Usage 64, missing file or a
+    // directory 66, an SVG that cannot be written 73 (before any drawing).
+    let nowhere = dir.join("no-such-dir/x.svg");
     for (args, code) in [
         (vec!["--diff".to_string(), path(&before)], 64),
         (vec![path(&before), path(&after)], 64),
         (vec!["--normalize".to_string(), path(&before)], 64),
         (vec!["-x".to_string(), path(&before)], 64),
         (vec![path(&dir.join("missing.folded"))], 66),
+        (vec![path(&dir)], 66),
+        (vec!["--diff".to_string(), path(&before), path(&dir)], 66),
+        (vec!["-o".to_string(), path(&nowhere), path(&before)], 73),
+        (vec!["-o".to_string(), path(&dir), path(&before)], 73),
     ] {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (got, stderr) = flamegraph(&args, &[]);
@@ -1258,10 +1264,14 @@ fn flamegraph_sh_draws_red_for_growth_blue_for_shrinkage_and_says_what_is_wrong(
     let script = fs::read_to_string(root().join("scripts/flamegraph.sh")).unwrap();
     let pin = |text: &str| text.lines().find_map(|l| l.strip_prefix("INFERNO_VERSION=")).map(str::to_string);
     assert_eq!(pin(&deps), pin(&script), "install-deps.sh and flamegraph.sh pin the same inferno");
-    // An empty profile: 65, one line.
+    assert!(!nowhere.parent().unwrap().exists(), "nothing made for an SVG that cannot be written");
+    // An empty profile: 65, one line, and no empty SVG left behind.
     let (code, stderr) = flamegraph(&[&path(&empty)], &[]);
     assert_eq!(code, Some(65), "{stderr}");
     assert!(stderr.contains("no stacks") && stderr.lines().count() == 1, "{stderr}");
+    let (code, stderr) = flamegraph(&["-o", &path(&svg), &path(&empty)], &[]);
+    assert_eq!(code, Some(65), "{stderr}");
+    assert!(!svg.exists(), "an empty profile leaves no SVG file");
     let (code, stderr) = flamegraph(&["--diff", "-t", "grows vs shrinks", "-o", &path(&svg), &path(&before), &path(&after)], &[]);
     assert_eq!(code, Some(0), "{stderr}");
     let texts = svg_texts(&svg);
