@@ -32,6 +32,12 @@
 #   # scripts/probe-effect.sh -n 11 -a loop-latency -- -B -a 0 -i pipe -b 4096 -t 64m 2thread
 #   (see docs/experiments.md for the full summary of this run)
 #
+# Exit status: 0; 64 bad arguments (the benchmark's own are checked by its
+# first run, and such a refused comparison leaves no file behind); 69 no
+# binary or wrapper; 73 DIR cannot be created; 1 when the wrapper cannot
+# trace here or either kind has no successful run; 128+signal when
+# interrupted.
+#
 # Caveats:
 # - Read and write counts cover the whole program: the execve reads and the
 #   output write, measured once with `ipc-static -h` (calibration.txt), are
@@ -215,13 +221,31 @@ if [ -d "$outdir" ]; then
         for f in $ours; do rm -rf -- "${outdir:?}/$f"; done
     elif [ -e "$csv" ] || [ -e "$outdir/traces" ] || [ -e "$outdir/raw" ]; then
         if [ ! -e "$meta" ] || [ "$(cat -- "$meta")" != "$meta_text" ] || [ "$(head -n 1 -- "$csv" 2>/dev/null)" != "$header" ]; then
-            die_usage "$outdir holds another comparison ($(tr '\n' ' ' <"$meta" 2>/dev/null || echo 'older format')); use another -o DIR, or --clear to replace it"
+            die_usage "$outdir holds another comparison ($(tr '\n' ' ' 2>/dev/null <"$meta" || echo 'older format')); use another -o DIR, or --clear to replace it"
         fi
     fi
 fi
 
 
-mkdir -p -- "$outdir/raw" "$outdir/traces"
+# A comparison refused at its first run leaves nothing behind: the
+# directories this run made go, else this script's files in DIR.
+made_outdir=
+top=$outdir
+while [ ! -d "$top" ]; do
+    made_outdir=$top
+    top=$(dirname -- "$top")
+done
+discard_refused() {
+    if [ -n "$made_outdir" ]; then
+        rm -rf -- "$made_outdir"
+    else
+        for f in $ours; do rm -rf -- "${outdir:?}/$f"; done
+    fi
+}
+if ! mkdir_err=$(mkdir -p -- "$outdir/raw" "$outdir/traces" 2>&1); then
+    printf '%s: cannot create %s: %s\n' "$prog" "$outdir" "$(printf '%s\n' "$mkdir_err" | sed -n '1s/.*: //p')" >&2
+    exit 73 # EX_CANTCREAT
+fi
 printf '%s\n' "$meta_text" >"$meta"
 [ -s "$outdir/host.txt" ] || "$bin" describe >"$outdir/host.txt" 2>/dev/null || : >"$outdir/host.txt"
 
@@ -320,13 +344,15 @@ one() {
         elif [ "$rc" = 0 ]; then err="exit 0 but no bandwidth line in its output"
         else err=$(grep -m 1 -v '^[[:space:]]*$' "$errf" || true); err="exit $rc: ${err:-no message}"; fi
         err=$(printf '%s' "$err" | tr '\r\n' '  ')
-        printf '%s,%s,,,,,,,,,,,%s,failed,"%s"\n' "$k" "$kind" "$load1" "${err//\"/\"\"}" >>"$csv"
-        printf '[%d/%d] %-8s FAILED: %s\n' "$k" "$runs" "$kind" "$err" >&2
-        # ipc-static refusing its arguments on the first run: a usage error.
+        # ipc-static refusing its arguments on the first run: a usage error,
+        # and no comparison to keep or resume.
         if [ "$kind" = untraced ] && [ "$k" = 1 ] && [ "$rc" = "$EX_USAGE" ]; then
+            discard_refused
             printf '%s: ipc-static refuses the arguments: %s\n' "$prog" "$err" >&2
             exit "$EX_USAGE"
         fi
+        printf '%s,%s,,,,,,,,,,,%s,failed,"%s"\n' "$k" "$kind" "$load1" "${err//\"/\"\"}" >>"$csv"
+        printf '[%d/%d] %-8s FAILED: %s\n' "$k" "$runs" "$kind" "$err" >&2
         # A wrapper that refuses to trace at all (usage, no tracer, not root)
         # will refuse every time: stop at once.
         if [ "$kind" = traced ] && [ "$k" = 1 ] && { [ "$rc" = 64 ] || [ "$rc" = 66 ] || [ "$rc" = 69 ] || [ "$rc" = 77 ]; }; then

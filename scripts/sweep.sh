@@ -25,6 +25,9 @@
 #   DIR/host.txt     `ipc-static describe` (or /proc/cpuinfo + uname fallback)
 #   DIR/sweep.meta   the settings that every row of DIR must share
 # The binary is $IPC_STATIC when set, else ipc-static next to scripts/.
+# Exit status: 0 when some run succeeded, 1 when none did; before any run,
+# 64 for bad arguments (a -a CPU this process may not run on included), 69
+# no binary, 73 DIR cannot be created; 128+signal when interrupted.
 #
 # Caveats:
 # - Each run is started in a process group of its own (bash job control,
@@ -247,6 +250,26 @@ case "$pin" in
     *) die_usage "-a takes cpu or cpu,cpu (numbers), not '$pin'" ;;
 esac
 
+# A CPU this process may not run on would fail every run (ipc-static exits
+# 71 at sched_setaffinity): refuse it now, from the allowed list (Linux).
+allowed_cpus=
+[ -r /proc/self/status ] && allowed_cpus=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+cpu_allowed() {
+    local cpu=$((10#$1)) range lo hi
+    [ -n "$allowed_cpus" ] || return 0
+    IFS=, read -r -a ranges <<<"$allowed_cpus"
+    for range in "${ranges[@]}"; do
+        lo=${range%-*} hi=${range#*-}
+        [ "$cpu" -ge "$lo" ] && [ "$cpu" -le "$hi" ] && return 0
+    done
+    return 1
+}
+if [ -n "$pin" ]; then
+    for cpu in ${pin/,/ }; do
+        cpu_allowed "$cpu" || die_usage "-a $pin: CPU $cpu is not one this sweep may run on (allowed: $allowed_cpus)"
+    done
+fi
+
 total=$(parse_size "$total_arg") || die_usage "totalsize must be a positive size like 16m, not '$total_arg'"
 
 os=$(uname -s)
@@ -460,7 +483,10 @@ if awk -v l="${load1:-0}" -v n="$ncpu" -v b="${busy:-0}" 'BEGIN { exit !(l >= n 
 fi
 
 # ---- the output directory: create it ---------------------------------------
-mkdir -p -- "$rawdir"
+if ! mkdir_err=$(mkdir -p -- "$rawdir" 2>&1); then
+    printf '%s: cannot create %s: %s\n' "$prog" "$rawdir" "${mkdir_err##*: }" >&2
+    exit 73 # EX_CANTCREAT
+fi
 [ -e "$meta" ] || printf '%s\n' "$meta_text" >"$meta"
 if [ ! -e "$csv" ]; then
     printf '%s\n' "$header" >"$csv"

@@ -200,6 +200,55 @@ fn bad_arguments_exit_64_before_any_run() {
     assert!(help.stdout.contains("usage: scripts/sweep.sh"));
 }
 
+/// What only the machine or the file system can refuse: a CPU the sweep may
+/// not run on (every run would fail at sched_setaffinity), an output
+/// directory that cannot be made, and benchmark arguments that probe-effect.sh
+/// learns are bad from its first run: one line, the right code, nothing left.
+#[test]
+fn refusals_that_need_the_machine_leave_nothing_behind() {
+    let scratch = Scratch::new("refusals");
+    let mark = scratch.join("ran");
+    let fake = scratch.join("fake ipc-static");
+    write_script(&fake, &format!("touch {}\nexec {} \"$@\"\n", shell_quote(s(&mark)), shell_quote(s(&binary()))));
+    let dir = scratch.join("out");
+    // CPU 1000: ipc-static parses it (0..1023), but no machine here may run on it.
+    for pin in ["1000", "0,1000"] {
+        let out = script("sweep.sh", &["-o", s(&dir), "-a", pin, "-b", "4k", "-t", "4k"], &[("IPC_STATIC", &fake)]);
+        assert_eq!(out.code, Some(64), "-a {pin}");
+        assert!(out.stderr.starts_with("sweep.sh: -a ") && out.stderr.contains("CPU 1000"), "{}", out.stderr);
+        assert_eq!(out.stderr.lines().count(), 1, "one line: {}", out.stderr);
+        assert!(!mark.exists() && !dir.exists(), "-a {pin}: a run or a directory before the refusal");
+    }
+    // An output directory under a regular file: 73 (EX_CANTCREAT), in the sweep's own words.
+    let file = scratch.join("a file");
+    fs::write(&file, "").unwrap();
+    let under_file = file.join("out");
+    let out = script("sweep.sh", &["-o", s(&under_file), "-B", "-n", "1", "-b", "4k", "-t", "4k", "-i", "pipe"], &[]);
+    assert_eq!(out.code, Some(73), "{}", out.stderr);
+    let last = out.stderr.lines().last().unwrap_or("");
+    assert!(last.starts_with("sweep.sh: cannot create ") && last.ends_with("Not a directory"), "{last}");
+    assert!(!out.stderr.contains("mkdir:"), "{}", out.stderr);
+    let tracer = fake_tracer(&scratch);
+    let out = script("probe-effect.sh", &["-o", s(&under_file), "-n", "1", "--", "-B", "-t", "1m", "2thread"], &[("TRACE_SH", &tracer)]);
+    assert_eq!(out.code, Some(73), "{}", out.stderr);
+    assert_eq!(out.stderr.trim(), format!("probe-effect.sh: cannot create {}: Not a directory", s(&under_file)));
+    // Arguments ipc-static refuses: 64, and the directories this run made are
+    // gone, so that the next comparison into the same DIR is not refused.
+    let nested = scratch.join("new/pe");
+    let out = script("probe-effect.sh", &["-o", s(&nested), "-n", "2", "--", "-B", "-Z", "2thread"], &[("TRACE_SH", &tracer)]);
+    assert_eq!(out.code, Some(64), "{}", out.stderr);
+    assert!(out.stderr.lines().last().unwrap_or("").contains("ipc-static refuses the arguments"), "{}", out.stderr);
+    assert!(!out.stderr.contains("FAILED"), "a refusal is not a failed run of a comparison: {}", out.stderr);
+    assert!(!scratch.join("new").exists(), "a refused comparison left its directories");
+    // Into a directory that was there: it stays, empty of this script's files.
+    fs::create_dir_all(&nested).unwrap();
+    let out = script("probe-effect.sh", &["-o", s(&nested), "-n", "2", "--", "-B", "-Z", "2thread"], &[("TRACE_SH", &tracer)]);
+    assert_eq!(out.code, Some(64), "{}", out.stderr);
+    assert_eq!(fs::read_dir(&nested).unwrap().count(), 0, "a refused comparison left files");
+    let out = script("probe-effect.sh", &["-o", s(&nested), "-n", "1", "--", "-B", "-b", "64k", "-t", "1m", "2thread"], &[("TRACE_SH", &tracer)]);
+    assert_eq!(out.code, Some(0), "the next comparison into the same DIR: {}", out.stderr);
+}
+
 fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
 }
