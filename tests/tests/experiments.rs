@@ -247,6 +247,14 @@ fn refusals_that_need_the_machine_leave_nothing_behind() {
     assert_eq!(fs::read_dir(&nested).unwrap().count(), 0, "a refused comparison left files");
     let out = script("probe-effect.sh", &["-o", s(&nested), "-n", "1", "--", "-B", "-b", "64k", "-t", "1m", "2thread"], &[("TRACE_SH", &tracer)]);
     assert_eq!(out.code, Some(0), "the next comparison into the same DIR: {}", out.stderr);
+    // A DIR with a runs.csv but no .meta (an older layout): refused in one line.
+    let older = scratch.join("older");
+    fs::create_dir_all(&older).unwrap();
+    fs::write(older.join("runs.csv"), "run,kind\n").unwrap();
+    let out = script("probe-effect.sh", &["-o", s(&older), "-n", "1", "--", "-B", "2thread"], &[("TRACE_SH", &tracer)]);
+    assert_eq!(out.code, Some(64), "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "one line: {}", out.stderr);
+    assert!(out.stderr.contains("holds another comparison (older format)"), "{}", out.stderr);
 }
 
 fn shell_quote(text: &str) -> String {
