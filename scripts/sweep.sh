@@ -55,6 +55,7 @@ orig_args=("$@")
 declare -A run_item=() run_base=() run_load=()
 csv=
 launching=0
+launch_base=
 bang_before=
 finished_rows=0
 
@@ -72,9 +73,11 @@ groups_alive() {
 # none of their processes is left (bash reaps the leaders as they exit).
 stop_runs() {
     local pids=("${!run_item[@]}") p tries=0
-    # A run being launched: its group exists once $! has changed.
+    # A run being launched: its group exists once $! has changed, and its
+    # partial files are to go like any other run's.
     if [ "$launching" = 1 ] && [ -n "${!:-}" ] && [ "${!:-}" != "$bang_before" ]; then
         pids+=("$!")
+        [ -n "${run_base[$!]:-}" ] || run_base[$!]="$launch_base"
     fi
     [ "${#pids[@]}" -gt 0 ] || return 0
     for p in "${pids[@]}"; do
@@ -603,6 +606,7 @@ start_run() {
     args+=(${extra[@]+"${extra[@]}"} "$m")
     read_load
     bang_before="${!:-}"
+    launch_base="$base"
     launching=1
     set -m
     timeout "$run_timeout" "$bin" "${args[@]}" >"$base.out.tmp" 2>"$base.err.tmp" </dev/null &
