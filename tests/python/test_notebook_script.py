@@ -41,6 +41,17 @@ class NotebookScript(unittest.TestCase):
         self.assertIn("cell 2 fails", proc.stderr)
         self.assertIn("notebook.sh: a cell of t.ipynb failed", proc.stderr)
 
+    def test_test_result_lines_for_ci(self):
+        # make test runs it with --test-result: .ci/run adds these lines up.
+        proc, _ = self.execute(notebook("raise RuntimeError('no')"), "--test-result")
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertEqual(proc.stdout.splitlines()[-1], "test result: FAILED. 0 passed; 1 failed; 0 ignored (notebook t.ipynb)")
+        proc, _ = self.execute(notebook("print(1)"), "--test-result")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertEqual(proc.stdout.splitlines()[-1], "test result: ok. 1 passed; 0 failed; 0 ignored (notebook t.ipynb executed)")
+        proc, _ = self.execute(notebook("print(1)"))
+        self.assertNotIn("test result:", proc.stdout)
+
     def test_in_place_keeps_the_outputs(self):
         proc, path = self.execute(notebook("print(6 * 7)"), "--in-place")
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
