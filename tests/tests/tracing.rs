@@ -1277,6 +1277,37 @@ fn the_symbol_file_belongs_to_the_binary() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+/// The user frames the scripts' headers show (their real example output) are
+/// functions of today's binary: a rename in src/ must reach the examples.
+#[test]
+fn headers_show_only_functions_the_binary_has() {
+    let sym = root().join("ipc-static.sym");
+    let Ok(table) = fs::read_to_string(&sym) else {
+        panic!("{} missing: make writes it beside ./ipc-static", sym.display());
+    };
+    let names: std::collections::HashSet<&str> =
+        table.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.splitn(3, ' ').nth(2)).collect();
+    let mut checked = 0;
+    for dir in ["scripts/bpftrace", "scripts/dtrace", "scripts"] {
+        for entry in fs::read_dir(root().join(dir)).unwrap().flatten() {
+            let path = entry.path();
+            if !path.is_file() {
+                continue;
+            }
+            let text = fs::read_to_string(&path).unwrap_or_default();
+            for (at, _) in text.match_indices("ipc_static::") {
+                let name: String =
+                    text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':').collect();
+                let name = name.trim_end_matches(':');
+                assert!(names.contains(name), "{}: {name} is not a function of ./ipc-static (ipc-static.sym)", path.display());
+                checked += 1;
+            }
+        }
+    }
+    eprintln!("{checked} user frames in the scripts' headers, all in ipc-static.sym");
+    assert!(checked > 0, "the loop-profile headers show user frames");
+}
+
 /// flamegraph.sh --diff on two small profiles: the frame that grew is red,
 /// the one that shrank blue; and its errors.
 #[test]
