@@ -28,13 +28,24 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--in-place) in_place=yes ;;
 	--test-result) test_result=yes ;;
+	--)
+		shift
+		break
+		;;
+	-*)
+		printf '%s: unknown option %s\nusage: scripts/notebook.sh [--in-place] [--test-result] [notebook.ipynb]\n' "$prog" "$1" >&2
+		exit 64
+		;;
 	*) break ;;
 	esac
 	shift
 done
 case $# in
 0) ;;
-1) notebook=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") ;;
+1)
+	[ -f "$1" ] || { printf '%s: no such notebook: %s\n' "$prog" "$1" >&2; exit 66; }
+	notebook=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+	;;
 *)
 	printf 'usage: scripts/notebook.sh [--in-place] [--test-result] [notebook.ipynb]\n' >&2
 	exit 64

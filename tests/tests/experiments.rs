@@ -660,10 +660,27 @@ fn io_count_counts_the_loops_calls_without_a_probe() {
     // The 1thread loop on 64 KiB blocks reads each block whole: exactly 16.
     let c = count(&["-B", "-q", "-b", "65536", "-t", "1048576", "1thread"]);
     assert_eq!(c["reads"] - base["reads"], 16, "{c:?}");
+    // No such program: one line and 127, as env(1); a count file that cannot
+    // be written: one line of its own, the program's status kept.
+    let out = Command::new(&counter).args(["/nonexistent/ipc-static", "-B", "2thread"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(127));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "io-count.sh: /nonexistent/ipc-static: no such program\n");
+    let out = Command::new(&counter)
+        .arg(binary())
+        .args(["-B", "-q", "-b", "4096", "-t", "64k", "2thread"])
+        .env("IO_COUNT_FILE", "/nonexistent/counts")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "io-count.sh: cannot write the counts to /nonexistent/counts\n");
 }
 
 #[test]
 fn bench_quick_prints_its_table() {
+    // An output directory that cannot be made: one line, 73, before any run.
+    let out = script("bench.sh", &["--quick", "-o", "/proc/no-such-dir"], &[]);
+    assert_eq!(out.code, Some(73), "{}", out.stderr);
+    assert_eq!(out.stderr, "bench.sh: cannot create /proc/no-such-dir/raw: No such file or directory\n");
     // `make bench QUICK=1` runs scripts/bench.sh --quick; figures are printed, never asserted.
     let scratch = Scratch::new("bench");
     let dir = scratch.join("bench out");
