@@ -84,14 +84,14 @@ sweep: all
 	$(TOP)/scripts/sweep.sh -o "$(SWEEP_DIR)" -B -n 3 -b 32..16m -i pipe,local,local-s -m 2thread
 	$(TOP)/scripts/plot.sh "$(SWEEP_DIR)"
 	@echo "sweep results: $(SWEEP_DIR)/results.csv"
-	@echo "plot: $(SWEEP_DIR)/bandwidth.svg and .png; summary: $(SWEEP_DIR)/summary.txt"
+	@echo "plots: $(SWEEP_DIR)/bandwidth.svg and bandwidth-logy.svg (and .png); summary: $(SWEEP_DIR)/summary.txt"
 
 # The full Lab 2 grid: quiescing on, 5 trials, 32 B to 16 MiB.
 sweep-full: all
 	$(TOP)/scripts/sweep.sh -o "$(SWEEP_FULL_DIR)"
 	$(TOP)/scripts/plot.sh "$(SWEEP_FULL_DIR)"
 	@echo "sweep results: $(SWEEP_FULL_DIR)/results.csv"
-	@echo "plot: $(SWEEP_FULL_DIR)/bandwidth.svg and .png; summary: $(SWEEP_FULL_DIR)/summary.txt"
+	@echo "plots: $(SWEEP_FULL_DIR)/bandwidth.svg and bandwidth-logy.svg (and .png); summary: $(SWEEP_FULL_DIR)/summary.txt"
 
 # The long interruption campaign of sweep.sh and probe-effect.sh (make test
 # runs its quick form): about 150 interrupted sweeps, a few minutes.
