@@ -196,6 +196,38 @@ retry_failed=0
 run_timeout=600
 extra=()
 
+# getopt(3) grouping first: -Bn3 is -B -n 3, -BFo DIR is -B -F -o DIR
+# (an option's value, attached or the next word, is kept as it is).
+words=()
+value_next=0
+while [ "$#" -gt 0 ]; do
+    if [ "$value_next" = 1 ]; then
+        words+=("$1")
+        value_next=0
+        shift
+        continue
+    fi
+    case "$1" in
+        --) words+=("$@"); break ;;
+        --timeout) words+=("$1"); value_next=1 ;;
+        --* | - | [!-]*) words+=("$1") ;;
+        -*)
+            group="${1#-}"
+            while [ -n "$group" ]; do
+                f="${group:0:1}"
+                group="${group:1}"
+                case "$f" in
+                    o | n | m | i | b | t | a | j)
+                        words+=("-$f")
+                        if [ -n "$group" ]; then words+=("$group"); else value_next=1; fi
+                        break ;;
+                    *) words+=("-$f") ;;
+                esac
+            done ;;
+    esac
+    shift
+done
+set -- ${words[@]+"${words[@]}"}
 need_value() { [ "$#" -ge 2 ] || die_usage "option $1 needs a value"; }
 while [ "$#" -gt 0 ]; do
     case "$1" in

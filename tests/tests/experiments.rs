@@ -257,6 +257,24 @@ fn refusals_that_need_the_machine_leave_nothing_behind() {
     assert!(out.stderr.contains("holds another comparison (older format)"), "{}", out.stderr);
 }
 
+/// sweep.sh's options group and take values as getopt(3) has them.
+#[test]
+fn sweep_options_group_as_getopt_does() {
+    let scratch = Scratch::new("getopt");
+    let dir = scratch.join("out");
+    let out = script("sweep.sh", &["-BFn1", "-b4k,64k", "-t256k", "-ipipe", "-o", s(&dir)], &[]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let meta = fs::read_to_string(dir.join("sweep.meta")).unwrap();
+    assert!(meta.contains("bare=1\nprefault=1\n"), "-BF: {meta}");
+    let (_, rows) = csv_rows(&dir.join("results.csv"));
+    assert_eq!(rows.len(), 2, "-n1, two sizes");
+    let out = script("sweep.sh", &["-Bx"], &[]);
+    assert_eq!(out.code, Some(64));
+    assert_eq!(out.stderr, "sweep.sh: unknown argument '-x' (try -h)\n");
+    let out = script("sweep.sh", &["-Bn"], &[]);
+    assert_eq!((out.code, out.stderr.as_str()), (Some(64), "sweep.sh: option -n needs a value (try -h)\n"));
+}
+
 fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
 }
