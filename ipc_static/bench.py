@@ -66,8 +66,16 @@ def run_json(argv, timeout=None):
         raise IpcStaticError("ipc-static printed no JSON document (stdout: %r)" % out[:200],
                              returncode, err, argv)
     if "error" in document:
-        raise IpcStaticError(str(document["error"]), returncode, err, argv, document)
+        raise IpcStaticError(error_message(document["error"]), returncode, err, argv, document)
     return document
+
+
+def error_message(error):
+    """The one-line message of a document's "error" object (the line the
+    binary also printed on stderr, without its "ipc-static: ")."""
+    if isinstance(error, dict):
+        return "ipc-static: %s" % error.get("message", "")
+    return str(error)
 
 
 def parse_document(text):

@@ -18,7 +18,7 @@ import warnings
 
 from . import locate
 from .args import benchmark_argv
-from .bench import parse_document, samples_table
+from .bench import error_message, parse_document, samples_table
 from .bpftrace_json import parse, values_from_lines
 from .errors import TraceError
 from .process import capture, first_line, require_executable
@@ -160,7 +160,7 @@ def trace(analysis, mode="2thread", ipc="pipe", buffersize=None, totalsize=None,
         if document is None:
             raise TraceError("the traced ipc-static printed no JSON document", None, stderr, argv)
         if "error" in document:
-            raise TraceError(str(document["error"]), None, stderr, argv, document)
+            raise TraceError(error_message(document["error"]), None, stderr, argv, document)
         samples = samples_table(document, frame, command)
     return Trace(analysis, argv, command, output, stderr, document, samples)
 

@@ -24,8 +24,11 @@
 #
 # Example (this machine, Linux 6.18):
 #   $ scripts/io-count.sh ./ipc-static -B -q -b 65536 -t 1m 2thread
-#   reads=19 writes=16 read_bytes=1051912 write_bytes=1048576
-# 16 loop reads plus execve's 3 reads of the ELF file (3336 bytes).
+#   reads=19 writes=16 read_bytes=1049640 write_bytes=1048576
+#   $ scripts/io-count.sh ./ipc-static -h >/dev/null
+#   reads=3 writes=1 read_bytes=1064 write_bytes=1850
+# 16 loop reads of 64 KiB plus execve's 3 reads of the ELF file (1064 bytes);
+# 16 writes, and with -q no output.
 #
 # Caveats:
 # - The counts cover the whole program: execve's reads of the binary (3 for

@@ -16,9 +16,10 @@
 #   bandwidth.dat, floor-*.dat, bandwidth.gp, bandwidth-logy.gp
 #                                  the plotted numbers and gnuplot scripts
 #
-# Example (this machine: 2-core AMD EPYC VM, Linux 6.18):
-#   $ scripts/plot.sh results/lab2
-#   plot.sh: wrote results/lab2/bandwidth.svg, results/lab2/bandwidth-logy.svg (and .png) and results/lab2/summary.txt
+# Example (this machine: 2-core AMD EPYC VM, Linux 6.18; the summary is
+# docs/bandwidth-summary.txt, the plots docs/bandwidth*.svg):
+#   $ scripts/plot.sh results/lab2-cpu0
+#   plot.sh: wrote results/lab2-cpu0/bandwidth.svg, results/lab2-cpu0/bandwidth-logy.svg (and .png) and results/lab2-cpu0/summary.txt
 #
 # How to read the plots:
 # - Left axis MiB/s, right axis KBytes/sec (ipc-static's unit; 1 MiB/s =
@@ -26,10 +27,10 @@
 # - A line joins two sizes only when nothing between them is missing: the
 #   next size is at most twice the last, and no size between them failed.
 #   Sizes that were not run, or failed in every trial, leave a gap.
-# - Linear axis: a median under 1% of the axis top is marked with an open
-#   down-triangle and its value (it would otherwise read as 0). Log axis (five
-#   decades): a median under the floor is drawn on the floor with an open
-#   down-triangle and its value.
+# - Linear axis: a median under 1% of the axis top is marked with a
+#   down-triangle and its value in MiB/s (it would otherwise read as 0). Log
+#   axis (down to the lowest median's decade, at most six decades): a median
+#   under the floor is drawn on the floor with a down-triangle and its value.
 # - Titles name the host's CPU and OS (DIR/host.txt, written by sweep.sh from
 #   `ipc-static describe`; else `ipc-static describe`, else /proc/cpuinfo and
 #   uname), the total, the trials, quiescing, placement (-a) and pre-faulting.
@@ -183,13 +184,20 @@ while [ "$p" -le "$maxsize" ] || [ "$ntics" -lt 2 ]; do
     ntics=$((ntics + 1))
     p=$((p * 2))
 done
-# Linear: 0 to 5% over the highest max. Log: five decades below the top one.
+# Linear: 0 to 5% over the highest max. Log: down to the decade of the
+# lowest median, but no more than six decades below the top one.
 read -r lin_top log_floor log_top < <(printf '%s\n' "$stats" | awk -F'\t' '
-    { if ($9 > top) top = $9; if ($7 > topmed) topmed = $7 }
+    function ceil10(x,   d, c) { d = log(x) / log(10); c = int(d); if (c < d) c++; return c }
+    function floor10(x,   d, f) { d = log(x) / log(10); f = int(d); if (f > d) f--; return f }
+    NR == 1 { low = $7 }
+    { if ($9 > top) top = $9; if ($7 > 0 && $7 < low) low = $7 }
     END {
         if (top <= 0) top = 1
-        d = log(top) / log(10); c = int(d); if (c < d) c++
-        printf "%.6f %.10g %.10g\n", top * 1.05, 10 ^ (c - 5), 10 ^ c
+        c = ceil10(top)
+        f = (low > 0) ? floor10(low) : c - 6
+        if (f < c - 6) f = c - 6
+        if (f > c - 1) f = c - 1
+        printf "%.6f %.10g %.10g\n", top * 1.05, 10 ^ f, 10 ^ c
     }')
 
 # ---- gnuplot data (written under DIR, read with DIR as the cwd) ---------------
@@ -217,12 +225,25 @@ printf '%s\n' "$stats" | awk -F'\t' -v failed="$failed_sizes" '
         last = $6
     }' >"$dir/bandwidth.dat"
 # floor-linear.dat, floor-logy.dat: size, y to draw at, value label, series number
+# (one label per size: the values of every series marked there, "/"-joined)
 printf '%s\n' "$stats" | awk -F'\t' -v lt="$lin_top" -v lf="$log_floor" -v lin="$dir/floor-linear.dat" -v lg="$dir/floor-logy.dat" '
     function fmt(x) { return (x >= 10) ? sprintf("%.0f", x) : (x >= 0.1 ? sprintf("%.2f", x) : sprintf("%.3g", x)) }
-    $1 != prev { s++; prev = $1 }
-    $7 < lt / 100 { printf "%s 0 \"%s\" %d\n", $6, fmt($7), s > lin; nl++ }
-    $7 < lf { printf "%s %s \"%s\" %d\n", $6, lf, fmt($7), s > lg; ng++ }
-    END { if (!nl) printf "" > lin; if (!ng) printf "" > lg }'
+    function put(file, y, n, size, v, s,   i) {
+        for (i = 1; i <= n; i++) printf "%s %s \"%s\" %d\n", size[i], y, (i == first[file, size[i]] ? label[file, size[i]] : ""), s[i] > file
+    }
+    $1 != prev { ser++; prev = $1 }
+    $7 < lt / 100 { nl++; lsize[nl] = $6; lser[nl] = ser; add(lin, $6, fmt($7), nl) }
+    $7 < lf { ng++; gsize[ng] = $6; gser[ng] = ser; add(lg, $6, fmt($7), ng) }
+    function add(file, size, text, i) {
+        if ((file, size) in label) label[file, size] = label[file, size] "/" text
+        else { label[file, size] = text; first[file, size] = i }
+    }
+    END {
+        put(lin, 0, nl, lsize, 0, lser)
+        put(lg, lf, ng, gsize, 0, gser)
+        if (!nl) printf "" > lin
+        if (!ng) printf "" > lg
+    }'
 
 gp_quote() { # a gnuplot single-quoted string
     local q="'"
@@ -241,7 +262,7 @@ case "$prefaults" in
 esac
 [ -n "$extra" ] && sub2="$sub2, extra args: $extra"
 [ "$failed" -gt 0 ] && sub2="$sub2, $failed failed runs not shown"
-title1="ipc-static: IPC bandwidth by buffer size"
+title1="ipc-static: IPC bandwidth by buffer size (log2 axis)"
 title2="$cpu ($ncpu CPUs), $osname $osrel"
 
 # write_gp LOGY FILE: the gnuplot script of one variant.
@@ -250,14 +271,12 @@ write_gp() {
     {
         printf '# Generated by scripts/plot.sh from results.csv; run with gnuplot in this directory.\n'
         printf 'set termoption noenhanced\n'
-        printf 'set title %s . "\\n" . %s . "\\n" . %s . "\\n" . %s\n' "$(gp_quote "$title1$([ "$logy" = 1 ] && echo ' (log scale)')")" \
+        printf 'set title %s . "\\n" . %s . "\\n" . %s . "\\n" . %s\n' "$(gp_quote "$title1$([ "$logy" = 1 ] && echo ', log bandwidth axis')")" \
             "$(gp_quote "$title2")" "$(gp_quote "$sub")" "$(gp_quote "$sub2")"
-        printf 'set xlabel "Buffer size (log2 scale)"\n'
         printf 'set ylabel "Bandwidth (MiB/s)"\n'
         printf 'set y2label "KBytes/sec, as ipc-static prints it (1 MiB/s = 1024 KBytes/sec)"\n'
         printf 'set logscale x 2\n'
         printf 'set xrange [%s / 1.3 : %s * 1.3]\n' "$minsize" "$maxsize"
-        printf 'set bmargin 6\n'
         printf 'set rmargin 12\n'
         printf 'set xtics (%s)\n' "$tics"
         [ "$ntics" -gt 10 ] && printf 'set xtics rotate by -45\n'
@@ -280,7 +299,7 @@ write_gp() {
         printf 'set y2tics\n'
         printf 'set ytics nomirror\n'
         printf 'set grid\n'
-        printf 'set key top left box opaque\n'
+        printf 'set key below box\n'
         printf 'plot \\\n'
         printf '%s\n' "$stats" | awk -F'\t' '
             $1 != prev { n++; label[n] = $2; prev = $1 }
@@ -293,7 +312,7 @@ write_gp() {
             }'
         if [ -s "$dir/$floor" ]; then
             printf "  '%s' using 1:2:4 with points pt 11 ps 1.6 lc variable title %s, \\\\\n" "$floor" \
-                "$(gp_quote "$([ "$logy" = 1 ] && echo 'below the axis: drawn at the floor' || echo 'under 1% of the axis')")"
+                "$(gp_quote "$([ "$logy" = 1 ] && echo 'below the axis, drawn at the floor (label: MiB/s)' || echo 'under 1% of the axis (label: MiB/s)')")"
             printf "  '%s' using 1:2:3 with labels rotate by 90 left offset 0,1.2 font ',8' notitle\n" "$floor"
         else
             printf '  NaN notitle\n'

@@ -28,9 +28,16 @@
 # The binary is $IPC_STATIC when set (else ipc-static next to scripts/), the
 # wrapper $TRACE_SH when set (else scripts/trace.sh). Tracing needs root.
 #
-# Example (this machine: 2-core AMD EPYC VM, Linux 6.18, bpftrace 0.17):
+# Example (this machine: 2-core AMD EPYC VM, Linux 6.18, bpftrace 0.17; the
+# columns shortened, the whole summary is docs/probe-effect-loop-latency.txt):
 #   # scripts/probe-effect.sh -n 11 -a loop-latency -- -B -a 0 -i pipe -b 4096 -t 64m 2thread
-#   (see docs/experiments.md for the full summary of this run)
+#   measure  untraced median [min-max]  traced median [min-max]  t/u  ranges
+#   bandwidth (KBytes/sec)  2842127 [1502290-2942734]  723093 [592743-738967]  0.254  apart
+#   system CPU (s)  0.022887 [0.013756-0.039860]  0.090656 [0.082033-0.110617]  3.961  apart
+#   involuntary ctx switches  1695 [1230-3688]  359 [275-577]  0.212  apart
+#   read calls (loop)  16384 [16384-16384]  16384 [16384-16384]  1.000  overlap
+#   ratio traced/untraced (medians): 0.254
+#   tracing slowed the benchmark by 74.6%; the ranges do not overlap
 #
 # Exit status: 0; 64 bad arguments (the benchmark's own are checked by its
 # first run, and such a refused comparison leaves no file behind); 69 no
@@ -50,7 +57,10 @@
 #   files is refused.
 # - On SIGINT, SIGTERM or SIGHUP every process of the run in progress (each
 #   run has a process group of its own) is stopped before it exits 128+signal.
-set -euo pipefail
+# No errexit (set -e): a helper killed by the same Ctrl-C (an awk in a $(...))
+# would make bash exit with its status before running the trap that stops
+# the run. Failures that matter are checked where they happen.
+set -uo pipefail
 
 EX_USAGE=64
 EX_UNAVAILABLE=69
@@ -242,11 +252,12 @@ discard_refused() {
         for f in $ours; do rm -rf -- "${outdir:?}/$f"; done
     fi
 }
-if ! mkdir_err=$(mkdir -p -- "$outdir/raw" "$outdir/traces" 2>&1); then
-    printf '%s: cannot create %s: %s\n' "$prog" "$outdir" "$(printf '%s\n' "$mkdir_err" | sed -n '1s/.*: //p')" >&2
+cannot_create() {
+    printf '%s: cannot create %s\n' "$prog" "$1" >&2
     exit 73 # EX_CANTCREAT
-fi
-printf '%s\n' "$meta_text" >"$meta"
+}
+mkdir -p -- "$outdir/raw" "$outdir/traces" 2>/dev/null || cannot_create "$outdir/raw"
+printf '%s\n' "$meta_text" 2>/dev/null >"$meta" || cannot_create "$meta"
 [ -s "$outdir/host.txt" ] || "$bin" describe >"$outdir/host.txt" 2>/dev/null || : >"$outdir/host.txt"
 
 # What execve and the output add to every run's counts: `ipc-static -h`.
@@ -274,7 +285,7 @@ if [ -s "$csv" ] && [ "$(head -n 1 -- "$csv")" = "$header" ]; then
         END { k = 1; while (((k, "untraced") in seen) && ((k, "traced") in seen)) k++; print k }' "$csv")
     awk -F, -v k="$first" 'NR == 1 || ($1 + 0 < k)' "$csv" >"$csv.tmp" && mv -f -- "$csv.tmp" "$csv"
 else
-    printf '%s\n' "$header" >"$csv"
+    printf '%s\n' "$header" 2>/dev/null >"$csv" || cannot_create "$csv"
 fi
 
 load1=
@@ -313,8 +324,9 @@ one() {
         IO_COUNT_BIN="$bin" IO_COUNT_FILE="$io" \
             timeout "$run_timeout" "$counter" "${bench[@]}" >"$out" 2>"$errf" </dev/null &
     else
-        # bpftrace -c runs ELF files only: bash runs the counter.
-        IO_COUNT_BIN="$bin" IO_COUNT_FILE="$io" IPC_STATIC="$bash_path" \
+        # bpftrace -c runs ELF files only: bash runs the counter (and
+        # loop-profile names user frames from the benchmark's symbols).
+        IO_COUNT_BIN="$bin" IO_COUNT_FILE="$io" IPC_STATIC="$bash_path" TRACE_SYMBOLS="$bin" \
             timeout "$run_timeout" "$tracer" "$analysis" -o "$outdir/traces/trace-$k.txt" -- "$counter" "${bench[@]}" \
             >"$out" 2>"$errf" </dev/null &
     fi
@@ -362,7 +374,9 @@ one() {
     fi
 }
 
-if [ "$first" -gt 1 ]; then
+if [ "$first" -gt "$runs" ]; then
+    printf '%s: %s already holds %d complete pairs: the report is drawn again\n' "$prog" "$outdir" "$((first - 1))" >&2
+elif [ "$first" -gt 1 ]; then
     printf '%s: resuming %s after %d complete pairs\n' "$prog" "$outdir" "$((first - 1))" >&2
 fi
 printf '%s: %d untraced and %d traced runs (%s) of: ipc-static %s\n' "$prog" "$runs" "$runs" \
@@ -493,7 +507,7 @@ if command -v gnuplot >/dev/null 2>&1 && [ "$un" -gt 0 ] && [ "$tn" -gt 0 ]; the
     } >"$outdir/probe-effect.gp"
     {
         printf 'set termoption noenhanced\n'
-        printf 'set title %s . "\\n" . %s . "\\n" . %s\n' "$(gq "Systemic behaviour under $analysis: traced runs over the untraced median")" \
+        printf 'set title %s . "\\n" . %s . "\\n" . %s\n' "$(gq "Systemic behaviour under $analysis: traced runs over the untraced median (median, min-max; measures with a median of 0 only in summary.txt)")" \
             "$(gq "ipc-static ${bench[*]}")" "$(gq "$title2")"
         printf 'set datafile separator "\\t"\n'
         printf 'set logscale y 10\n'

@@ -7,14 +7,17 @@
 #                    [--allow-parallel] [--retry-failed] [--timeout SECONDS]
 #                    [-- extra ipc-static args]
 #
-# Example (this machine: 2-core AMD EPYC VM, Linux 6.18):
+# Example (this machine: 2-core AMD EPYC VM, Linux 6.18, while other work ran):
 #   $ scripts/sweep.sh -o results/pin -B -a 0 -n 3 -b 4k,128k -i pipe,local
+#   sweep.sh: warning: the machine is busy (load average 0.88 on 2 CPUs; 85% of CPU time used by other work over 0.3 s): expect noisy, even bimodal results; pin with -a, keep the trials interleaved (the default), or wait
 #   sweep.sh: 12 runs planned, 0 already in results/pin/results.csv, 12 to do (bare, JSON, cpu0)
-#   [ 1/12] pipe 2thread b=4096 trial 1/3: 2418930.55 KBytes/sec  load 0.31
-#   [ 2/12] pipe 2thread b=131072 trial 1/3: 4744212.77 KBytes/sec  load 0.31  (about 1s left)
+#   [ 1/12] pipe 2thread b=4096 trial 1/3: 1267923.72 KBytes/sec  load 0.88
+#   [ 2/12] pipe 2thread b=131072 trial 1/3: 3475749.10 KBytes/sec  load 0.88  (about 1s left)
+#   [ 3/12] local 2thread b=4096 trial 1/3: 898160.38 KBytes/sec  load 0.88  (about 1s left)
 #   ...
-#   sweep.sh: done in 1s: 12 ok, 0 failed, 0 skipped; results in results/pin/results.csv
-#   sweep.sh: load average before the runs: 0.31 to 0.36 (median 0.31); other tasks runnable at 1 of 12 run starts
+#   [12/12] local 2thread b=131072 trial 3/3: 6989588.14 KBytes/sec  load 0.88  (about 1s left)
+#   sweep.sh: done in 0s: 12 ok, 0 failed, 0 skipped; results in results/pin/results.csv
+#   sweep.sh: load average before the runs: 0.88 to 0.88 (median 0.88); other tasks runnable at 2 of 12 run starts
 #
 # Output, all under DIR (default ./results):
 #   DIR/results.csv  one row per run: ipc,sflag,mode,buffersize,totalsize,trial,
@@ -42,7 +45,10 @@
 # - load1 is the 1-minute load average before each run (it includes the
 #   sweep's own recent runs); runnable counts the other tasks runnable at that
 #   instant (Linux; with -j, the sweep's own concurrent runs too).
-set -euo pipefail
+# No errexit (set -e): a helper killed by the same Ctrl-C (an awk in a $(...))
+# would make bash exit with its status before running the trap that stops
+# the runs. Failures that matter are checked where they happen.
+set -uo pipefail
 
 EX_USAGE=64
 EX_UNAVAILABLE=69
@@ -416,7 +422,8 @@ pass=()
 [ -n "$pin" ] && pass+=(-a "$pin")
 
 # TCP with SO_SNDBUF/SO_RCVBUF set to a small buffer crawls on Linux loopback
-# (measured here: 15-250 KBytes/sec for 32 B to 8 KiB buffers): say so.
+# (measured here: 16 KBytes/sec at 32 B and 1 KiB, 60-75 at 4 KiB, 200-250 at
+# 8 KiB; a window under one segment, released by 40 ms delayed ACKs): say so.
 for c in "${configs[@]}"; do
     [ "$c" = tcp-s ] && [ "$os" = Linux ] || continue
     for s in "${sizes[@]}"; do
@@ -509,13 +516,14 @@ if awk -v l="${load1:-0}" -v n="$ncpu" -v b="${busy:-0}" 'BEGIN { exit !(l >= n 
 fi
 
 # ---- the output directory: create it ---------------------------------------
-if ! mkdir_err=$(mkdir -p -- "$rawdir" 2>&1); then
-    printf '%s: cannot create %s: %s\n' "$prog" "$rawdir" "${mkdir_err##*: }" >&2
+cannot_create() {
+    printf '%s: cannot create %s\n' "$prog" "$1" >&2
     exit 73 # EX_CANTCREAT
-fi
-[ -e "$meta" ] || printf '%s\n' "$meta_text" >"$meta"
+}
+mkdir -p -- "$rawdir" 2>/dev/null || cannot_create "$rawdir"
+[ -e "$meta" ] || printf '%s\n' "$meta_text" 2>/dev/null >"$meta" || cannot_create "$meta"
 if [ ! -e "$csv" ]; then
-    printf '%s\n' "$header" >"$csv"
+    printf '%s\n' "$header" 2>/dev/null >"$csv" || cannot_create "$csv"
 elif [ -n "$(tail -c 1 -- "$csv")" ]; then
     printf '\n' >>"$csv" # an interrupted write left half a line: end it
 fi

@@ -62,7 +62,9 @@ Options:
                  benchmark's own output stays on stdout
   --help, -h     this help (only before the analysis name)
 
-The benchmark is $root/ipc-static unless IPC_STATIC names another one.
+The benchmark is $root/ipc-static unless IPC_STATIC names another one;
+loop-profile names user frames from its symbols, or from TRACE_SYMBOLS's
+binary when IPC_STATIC is a wrapper.
 Example:
   $prog loop-returns -- -B -q -i local 2thread
 EOF
@@ -190,7 +192,10 @@ profile() {
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-profile.XXXXXX") || die 73 "cannot create a temporary directory"
 	trap 'rm -rf "$tmp"' EXIT
 	trap : INT TERM
-	if ! "$scripts/symbols.sh" "$binary" >"$tmp/symbols" 2>"$tmp/symbols.err"; then
+	# The binary whose symbols name the user frames: the benchmark, unless
+	# it runs under a wrapper (probe-effect.sh's io-count.sh sets it).
+	symbols_of=${TRACE_SYMBOLS:-$binary}
+	if ! "$scripts/symbols.sh" "$symbols_of" >"$tmp/symbols" 2>"$tmp/symbols.err"; then
 		printf '%s: warning: user frames stay addresses: %s\n' "$prog" "$(sed -n 1p "$tmp/symbols.err")" >&2
 		: >"$tmp/symbols"
 	fi
@@ -198,10 +203,10 @@ profile() {
 	status=0
 	"$@" >"$tmp/raw" || status=$?
 	if [ -n "$out" ]; then
-		awk -f "$scripts/fold-stacks.awk" -v symbols="$tmp/symbols" -v symbols_of="$binary" -v folded="$tmp/folded" "$tmp/raw"
+		awk -f "$scripts/fold-stacks.awk" -v symbols="$tmp/symbols" -v symbols_of="$symbols_of" -v folded="$tmp/folded" "$tmp/raw"
 		LC_ALL=C sort "$tmp/folded" >"$out"
 	else
-		awk -f "$scripts/fold-stacks.awk" -v symbols="$tmp/symbols" -v symbols_of="$binary" -v folded="$tmp/folded" "$tmp/raw" >&2
+		awk -f "$scripts/fold-stacks.awk" -v symbols="$tmp/symbols" -v symbols_of="$symbols_of" -v folded="$tmp/folded" "$tmp/raw" >&2
 		LC_ALL=C sort "$tmp/folded"
 	fi
 	finish "$status"

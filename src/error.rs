@@ -69,15 +69,6 @@ impl Error {
         self
     }
 
-    /// True when this failure is only the echo of the other side going away
-    /// (EPIPE, ECONNRESET, end of file), not a cause of its own.
-    pub fn is_peer_gone(&self) -> bool {
-        matches!(
-            self.cause,
-            Cause::EndOfFile | Cause::Errno(Errno::PIPE) | Cause::Errno(Errno::CONNRESET)
-        )
-    }
-
     /// Puts `operation[ 127.0.0.1:port]: cause[ after N of M bytes]`.
     pub fn render(&self, out: &mut impl Sink) {
         out.put_str(self.operation);
@@ -90,6 +81,18 @@ impl Error {
             out.put_u64(cpu as u64);
         }
         out.put(b": ");
+        self.render_cause(out);
+        if let Some((moved, total)) = self.progress {
+            out.put(b" after ");
+            out.put_u64(moved);
+            out.put(b" of ");
+            out.put_u64(total);
+            out.put(b" bytes");
+        }
+    }
+
+    /// Puts why it failed: the errno's text, or what happened instead.
+    pub fn render_cause(&self, out: &mut impl Sink) {
         match self.cause {
             Cause::Errno(errno) => out.put(sys::errno::text(errno)),
             Cause::EndOfFile => out.put(b"connection closed by the sender"),
@@ -102,13 +105,6 @@ impl Error {
                 out.put_u64(status as u64);
             }
             Cause::ClockNotMonotonic => out.put(b"CLOCK_MONOTONIC did not advance"),
-        }
-        if let Some((moved, total)) = self.progress {
-            out.put(b" after ");
-            out.put_u64(moved);
-            out.put(b" of ");
-            out.put_u64(total);
-            out.put(b" bytes");
         }
     }
 
@@ -160,12 +156,5 @@ mod tests {
     fn exit_codes_follow_sysexits() {
         assert_eq!(Error::os("mmap", Errno::NOMEM).exit_code, 71);
         assert_eq!(Error::io("write", Cause::Errno(Errno::IO), 0, 1).exit_code, 74);
-    }
-
-    #[test]
-    fn peer_gone_is_an_echo() {
-        assert!(Error::io("write", Cause::Errno(Errno::PIPE), 0, 1).is_peer_gone());
-        assert!(Error::io("read", Cause::EndOfFile, 0, 1).is_peer_gone());
-        assert!(!Error::io("read", Cause::Errno(Errno::IO), 0, 1).is_peer_gone());
     }
 }

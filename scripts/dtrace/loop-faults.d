@@ -9,8 +9,9 @@
  * of read() into a fresh receive buffer or of write() from a fresh send
  * buffer) and by access (read/write). ipc-static leaves its mmap'd buffers
  * untouched, so first touch happens in the loop: about one fault per page of
- * each buffer, in every iteration (each maps fresh buffers). For comparison,
- * the faults of the whole program.
+ * each buffer, in every iteration (each maps fresh buffers). With -F
+ * ipc-static touches every page before the start stamp, and the loop takes
+ * none of these. For comparison, the faults of the whole program.
  * Totals: "loop faults: N (user U, kernel K)" and "whole-program faults: N".
  *
  * Usage (as root; the D twin of scripts/bpftrace/loop-faults.bt, probe for probe):

@@ -7,7 +7,9 @@
  * (@loop_syscalls; the stamps themselves are not counted) and every system
  * call of the whole program (@whole_program), so the purity of the binary
  * can be seen at a glance: inside the loop only read and write (and poll in
- * 1thread), plus, in 2thread, the sender thread's exit path.
+ * 1thread), plus the sender's end: in 2thread the sender thread's exit path
+ * (a POSIX thread on FreeBSD), in 2proc the child's exit (and the parent's
+ * close of its copy of the writer, if the child took its start stamp first).
  *
  * Usage (as root; the D twin of scripts/bpftrace/loop-syscalls.bt, probe for probe):
  *   dtrace -s scripts/dtrace/loop-syscalls.d -c './ipc-static -B -q 2thread'

@@ -1,12 +1,12 @@
 //! What is measured around one loop: the two visible stamps (clock.rs),
-//! getrusage for -g (rusage.rs) and perf counters for -P (counters.rs), and
-//! the [`Sample`] an iteration hands to the report.
+//! getrusage for -g (rusage.rs) and perf counters for -P (counters.rs),
+//! placed at the window's ends by the modes through probe.rs, and the
+//! [`Sample`] an iteration hands to the report.
 
 pub mod clock;
 pub mod counters;
+pub mod probe;
 pub mod rusage;
-
-use rustix::io::Errno;
 
 use counters::Counts;
 use rusage::Usage;
@@ -24,5 +24,4 @@ pub struct Sample {
     pub usage: Option<Usage>,
     /// -P: the counts, and why some counters are unsupported.
     pub counts: Option<Counts>,
-    pub counters_unsupported: Option<Errno>,
 }

@@ -1,32 +1,41 @@
-//! -g: what a loop cost, from getrusage(2) before and after it.
+//! -g: what a loop cost, from getrusage(2) at its two ends.
 
-use crate::error::Error;
+use rustix::io::Errno;
+
 use crate::sys::process::{getrusage, UsageOf};
 pub use crate::sys::process::Usage;
 
-/// This process's usage and that of its waited-for children (the 2proc
-/// sender, once it has been waited for).
-#[derive(Clone, Copy)]
-pub struct Snapshot([Usage; 2]);
-
-pub fn snapshot() -> Result<Snapshot, Error> {
-    let own = getrusage(UsageOf::ThisProcess).map_err(|e| Error::os("getrusage", e))?;
-    let children = getrusage(UsageOf::Children).map_err(|e| Error::os("getrusage", e))?;
-    Ok(Snapshot([own, children]))
+/// This process's usage (all its threads), plus that of its waited-for
+/// children when `with_children` (2proc: the sender, once waited for).
+/// Bare system calls only: the 2thread sender takes the first snapshot.
+pub fn snapshot(with_children: bool) -> Result<Usage, Errno> {
+    let own = getrusage(UsageOf::ThisProcess)?;
+    if !with_children {
+        return Ok(own);
+    }
+    plus_children(own)
 }
 
-/// What was used from `before` to `after`, this process and children added.
-pub fn since(before: Snapshot, after: Snapshot) -> Usage {
-    let delta = |field: fn(&Usage) -> u64| {
-        before.0.iter().zip(&after.0).map(|(b, a)| field(a).saturating_sub(field(b))).sum::<u64>()
-    };
+/// `own` plus this process's waited-for children's usage now.
+pub fn plus_children(own: Usage) -> Result<Usage, Errno> {
+    let children = getrusage(UsageOf::Children)?;
+    Ok(combine(own, children, |a, b| a.saturating_add(b)))
+}
+
+/// What was used from `before` to `after` (a counter that went backwards
+/// counts as nothing, never as a wrap).
+pub fn since(before: Usage, after: Usage) -> Usage {
+    combine(after, before, |a, b| a.saturating_sub(b))
+}
+
+fn combine(a: Usage, b: Usage, op: fn(u64, u64) -> u64) -> Usage {
     Usage {
-        user_micros: delta(|u| u.user_micros),
-        system_micros: delta(|u| u.system_micros),
-        minor_faults: delta(|u| u.minor_faults),
-        major_faults: delta(|u| u.major_faults),
-        voluntary_switches: delta(|u| u.voluntary_switches),
-        involuntary_switches: delta(|u| u.involuntary_switches),
+        user_micros: op(a.user_micros, b.user_micros),
+        system_micros: op(a.system_micros, b.system_micros),
+        minor_faults: op(a.minor_faults, b.minor_faults),
+        major_faults: op(a.major_faults, b.major_faults),
+        voluntary_switches: op(a.voluntary_switches, b.voluntary_switches),
+        involuntary_switches: op(a.involuntary_switches, b.involuntary_switches),
     }
 }
 
@@ -35,13 +44,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn usage_adds_the_process_and_its_children() {
+    fn usage_is_the_difference_never_a_wrap() {
         let usage = |user_micros, minor_faults| Usage { user_micros, minor_faults, ..Usage::default() };
-        let before = Snapshot([usage(100, 10), usage(5, 1)]);
-        let after = Snapshot([usage(250, 12), usage(55, 4)]);
-        let used = since(before, after);
+        let used = since(usage(105, 11), usage(305, 16));
         assert_eq!((used.user_micros, used.minor_faults), (200, 5));
-        // A counter that went backwards counts as nothing, never as a wrap.
-        assert_eq!(since(after, before).user_micros, 0);
+        assert_eq!(since(usage(305, 16), usage(105, 11)).user_micros, 0);
+        assert_eq!(combine(usage(1, 2), usage(3, 4), |a, b| a + b), usage(4, 6));
     }
 }

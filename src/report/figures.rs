@@ -4,8 +4,9 @@
 //! [`Sink::put_fixed`]: crate::output::Sink::put_fixed
 
 use crate::args::CounterSet;
-use crate::measure::counters::{self, Counts};
+use crate::measure::counters::{self, Counts, Unsupported};
 use crate::measure::rusage::Usage;
+use crate::output::Sink;
 
 const NANOS_PER_SEC: u128 = 1_000_000_000;
 
@@ -36,14 +37,39 @@ pub fn usage_fields(usage: &Usage) -> [(&'static str, u128, u32); 6] {
 }
 
 /// Every counter, then every derived ratio (4 decimals), of a set: name,
-/// value (None where unsupported), decimals.
-pub fn for_each_count(set: CounterSet, counts: &Counts, mut f: impl FnMut(&str, Option<u128>, u32)) {
+/// value (None where unsupported), decimals, and why a counter is
+/// unsupported.
+pub fn for_each_count(set: CounterSet, counts: &Counts, mut f: impl FnMut(&str, Option<u128>, u32, Option<&Unsupported>)) {
     let (names, derived) = counters::definition(set);
-    for (counter, value) in names.iter().zip(counts.values) {
-        f(counter.name, value.map(u128::from), 0);
+    for ((counter, value), why) in names.iter().zip(counts.values).zip(&counts.unsupported) {
+        f(counter.name, value.map(u128::from), 0, why.as_ref());
     }
     for ratio in derived {
-        f(ratio.name, counts.derived_scaled(ratio), 4);
+        f(ratio.name, counts.derived_scaled(ratio), 4, None);
+    }
+}
+
+/// Every counter of a set that is unsupported, and why.
+pub fn for_each_unsupported(set: CounterSet, counts: &Counts, mut f: impl FnMut(&str, &Unsupported)) {
+    let (names, _) = counters::definition(set);
+    for (counter, why) in names.iter().zip(&counts.unsupported) {
+        if let Some(why) = why {
+            f(counter.name, why);
+        }
+    }
+}
+
+/// Why a counter is unsupported: `call: errno text`, or what happened.
+pub fn render_unsupported(out: &mut impl Sink, why: &Unsupported) {
+    out.put_str(why.operation);
+    out.put(b": ");
+    render_unsupported_cause(out, why);
+}
+
+pub fn render_unsupported_cause(out: &mut impl Sink, why: &Unsupported) {
+    match why.errno {
+        Some(errno) => out.put(crate::sys::errno::text(errno)),
+        None => out.put(b"the kernel never scheduled the group"),
     }
 }
 

@@ -4,7 +4,9 @@
 
 use crate::args::Config;
 use crate::describe;
-use crate::error::Error;
+use rustix::io::Errno;
+
+use crate::error::{Cause, Error};
 use crate::measure::Sample;
 use crate::output::{SliceSink, Sink};
 
@@ -63,12 +65,12 @@ pub fn header(out: &mut impl Sink, config: &Config, sample: &Sample) {
         }
         None => out.put(b"null"),
     }
-    out.put(b"},\n  \"benchmark_samples\": [\n");
+    out.put(b"},\n  \"benchmark_samples\": [");
 }
 
 /// One element of `benchmark_samples`.
 pub fn sample(out: &mut impl Sink, config: &Config, sample: &Sample, iteration: u64) {
-    out.put(b"    {");
+    out.put(b"\n    {");
     number(out, "iteration", u128::from(iteration), 0, true);
     number(out, "bandwidth", figures::kbytes_per_sec_centi(config.total_size, sample.nanos), 2, false);
     number(out, "time", u128::from(sample.nanos), 9, false);
@@ -81,7 +83,7 @@ pub fn sample(out: &mut impl Sink, config: &Config, sample: &Sample, iteration: 
     if let (Some(set), Some(counts)) = (config.counters, sample.counts) {
         out.put(b", \"counters\": {");
         let mut first = true;
-        figures::for_each_count(set, &counts, |name, value, decimals| {
+        figures::for_each_count(set, &counts, |name, value, decimals, _| {
             key(out, name, first);
             first = false;
             match value {
@@ -89,23 +91,71 @@ pub fn sample(out: &mut impl Sink, config: &Config, sample: &Sample, iteration: 
                 None => out.put(b"null"),
             }
         });
-        out.put(b"}");
+        out.put(b", \"time_enabled_ns\": ");
+        optional(out, counts.time_enabled);
+        out.put(b", \"time_running_ns\": ");
+        optional(out, counts.time_running);
+        boolean(out, "scaled", counts.scaled());
+        out.put(b", \"unsupported\": {");
+        let mut first = true;
+        figures::for_each_unsupported(set, &counts, |name, why| {
+            key(out, name, first);
+            first = false;
+            let mut buffer = [0u8; 128];
+            let mut text = SliceSink::new(&mut buffer);
+            figures::render_unsupported_cause(&mut text, why);
+            cause(out, why.operation, why.errno, text.as_bytes());
+            out.put(b"}");
+        });
+        out.put(b"}}");
     }
     out.put(b"}");
 }
 
 /// Closes the samples' array and the document, with an `error` member
-/// naming the failure if there was one.
-pub fn finish(out: &mut impl Sink, failure: Option<&Error>) {
+/// saying what failed, why, in which iteration (null before the first
+/// began) and after how many bytes (null outside the loop).
+pub fn finish(out: &mut impl Sink, failure: Option<(&Error, Option<u64>)>) {
     out.put(b"\n  ]");
-    if let Some(e) = failure {
+    if let Some((e, iteration)) = failure {
         out.put(b",\n  \"error\": ");
-        let mut message = [0u8; 256];
-        let mut text = SliceSink::new(&mut message);
+        let errno = if let Cause::Errno(errno) = e.cause { Some(errno) } else { None };
+        let mut buffer = [0u8; 256];
+        let mut text = SliceSink::new(&mut buffer);
+        e.render_cause(&mut text);
+        cause(out, e.operation, errno, text.as_bytes());
+        out.put(b", \"message\": ");
+        let mut text = SliceSink::new(&mut buffer);
         e.render(&mut text);
         out.put_json_str(text.as_bytes());
+        out.put(b", \"iteration\": ");
+        optional(out, iteration);
+        out.put(b", \"bytes_moved\": ");
+        optional(out, e.progress.map(|(moved, _)| moved));
+        out.put(b", \"bytes_total\": ");
+        optional(out, e.progress.map(|(_, total)| total));
+        out.put(b", \"exit_status\": ");
+        out.put_u64(e.exit_code as u64);
+        out.put(b"}");
     }
     out.put(b"\n}\n");
+}
+
+/// Opens `{"operation": …, "errno": N|null, "cause": …` (left open).
+fn cause(out: &mut impl Sink, operation: &str, errno: Option<Errno>, text: &[u8]) {
+    out.put(b"{\"operation\": ");
+    out.put_json_str(operation.as_bytes());
+    out.put(b", \"errno\": ");
+    optional(out, errno.map(|e| e.raw_os_error() as u64));
+    out.put(b", \"cause\": ");
+    out.put_json_str(text);
+}
+
+fn optional(out: &mut impl Sink, value: Option<u64>) {
+    match value {
+        Some(value) => out.put_u64(value),
+        None => out.put(b"null"),
+    }
 }
 
 fn key(out: &mut impl Sink, name: &str, first: bool) {

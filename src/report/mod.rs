@@ -12,7 +12,9 @@ mod figures;
 mod json;
 mod text;
 
-use crate::args::Config;
+pub use figures::render_unsupported;
+
+use crate::args::{Config, IpcType};
 use crate::error::Error;
 use crate::measure::Sample;
 use crate::output::Sink;
@@ -35,7 +37,7 @@ impl<'c> Report<'c> {
             if first {
                 json::header(out, self.config, sample);
             } else {
-                out.put(b",\n");
+                out.put(b",");
             }
             json::sample(out, self.config, sample, self.samples);
         } else {
@@ -46,12 +48,27 @@ impl<'c> Report<'c> {
         }
     }
 
-    /// Closes the JSON document, naming the failure if there was one. With
-    /// no sample written there is no document to close: nothing is put.
-    pub fn finish(&mut self, out: &mut impl Sink, failure: Option<&Error>) {
+    /// Closes the JSON document after the last sample.
+    pub fn finish(&mut self, out: &mut impl Sink) {
         if self.config.json && self.samples > 0 {
-            json::finish(out, failure);
+            json::finish(out, None);
         }
+    }
+
+    /// A failed run (in `iteration`, or None before the first): with -j
+    /// (which -q excludes) the document is opened if no sample did it, and closed
+    /// with an "error" member, so that stdout holds one valid document.
+    /// Text output shows nothing of it (the error goes to stderr).
+    pub fn fail(&mut self, out: &mut impl Sink, failure: &Error, iteration: Option<u64>) {
+        if !self.config.json {
+            return;
+        }
+        if self.samples == 0 {
+            // Nothing was measured: only what the command line says.
+            let port = if self.config.ipc == IpcType::Tcp { self.config.port } else { 0 };
+            json::header(out, self.config, &Sample { port, ..Sample::default() });
+        }
+        json::finish(out, Some((failure, iteration)));
     }
 }
 
@@ -76,7 +93,10 @@ mod tests {
         for sample in samples {
             report.sample(&mut out, sample);
         }
-        report.finish(&mut out, failure);
+        match failure {
+            Some(e) => report.fail(&mut out, e, Some(samples.len() as u64 + 1)),
+            None => report.finish(&mut out),
+        }
         String::from_utf8(out).unwrap()
     }
 
@@ -138,7 +158,7 @@ mod tests {
 
     #[test]
     fn json_counters_use_null_for_unsupported() {
-        let counts = Counts { values: [None, None, Some(10), Some(1)] };
+        let counts = Counts { values: [None, None, Some(10), Some(1)], ..Counts::default() };
         let s = Sample { counts: Some(counts), ..sample(1_000) };
         let text = render(&["-j", "-P", "arch", "1thread"], &[s], None);
         let doc: serde_json::Value = serde_json::from_str(&text).expect(&text);
@@ -149,11 +169,49 @@ mod tests {
     }
 
     #[test]
-    fn a_failure_after_samples_still_closes_the_document() {
+    fn a_failure_closes_the_document_with_an_error_object_even_in_the_first_iteration() {
         let failure = Error::io("read", crate::error::Cause::EndOfFile, 4, 8);
         let text = render(&["-j", "-n", "2", "1thread"], &[sample(1_000)], Some(&failure));
         let doc: serde_json::Value = serde_json::from_str(&text).expect(&text);
-        assert_eq!(doc["error"], "read: connection closed by the sender after 4 of 8 bytes");
-        assert_eq!(render(&["-j", "1thread"], &[], Some(&failure)), "");
+        let error = &doc["error"];
+        assert_eq!(error["message"], "read: connection closed by the sender after 4 of 8 bytes");
+        assert_eq!((&error["operation"], &error["cause"]), (&"read".into(), &"connection closed by the sender".into()));
+        assert!(error["errno"].is_null());
+        assert_eq!((&error["iteration"], &error["bytes_moved"], &error["bytes_total"]), (&2.into(), &4.into(), &8.into()));
+        assert_eq!(error["exit_status"], 74);
+        assert_eq!(doc["benchmark_samples"].as_array().map(Vec::len), Some(1));
+        // The first iteration failed: the configuration, no sample, the error.
+        let failure = Error::os("socket", rustix::io::Errno::MFILE);
+        let text = render(&["-j", "-i", "tcp", "1thread"], &[], Some(&failure));
+        let doc: serde_json::Value = serde_json::from_str(&text).expect(&text);
+        assert_eq!(doc["benchmark_configuration"]["tcp_port"], 10141);
+        assert_eq!(doc["benchmark_samples"].as_array().map(Vec::len), Some(0));
+        assert_eq!((&doc["error"]["errno"], &doc["error"]["bytes_moved"]), (&24.into(), &serde_json::Value::Null));
+        // Text: nothing on stdout.
+        assert_eq!(render(&["1thread"], &[], Some(&failure)), "");
+    }
+
+    #[test]
+    fn counters_say_why_they_are_unsupported_and_how_long_they_counted() {
+        use crate::measure::counters::Unsupported;
+        let why = Unsupported { operation: "perf_event_open", errno: Some(rustix::io::Errno::NOENT) };
+        let counts = Counts {
+            values: [None, Some(30), Some(10), Some(1)],
+            unsupported: [Some(why), None, None, None],
+            time_enabled: Some(2000),
+            time_running: Some(1000),
+        };
+        let s = Sample { counts: Some(counts), ..sample(1_000) };
+        let text = render(&["-P", "arch", "1thread"], &[s], None);
+        assert!(text.contains("  instructions: n/a (perf_event_open: No such file or directory)\n  cycles: 30\n"), "{text}");
+        assert!(text.ends_with("  time_enabled_ns: 2000\n  time_running_ns: 1000\n  scaled: yes\n"), "{text}");
+        let text = render(&["-j", "-P", "arch", "1thread"], &[s], None);
+        let doc: serde_json::Value = serde_json::from_str(&text).expect(&text);
+        let c = &doc["benchmark_samples"][0]["counters"];
+        assert!(c["instructions"].is_null());
+        assert_eq!((&c["time_enabled_ns"], &c["scaled"]), (&2000.into(), &true.into()));
+        let why = &c["unsupported"]["instructions"];
+        assert_eq!((&why["operation"], &why["errno"]), (&"perf_event_open".into(), &2.into()));
+        assert_eq!(c["unsupported"].as_object().map(|o| o.len()), Some(1));
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::args::Config;
 use crate::describe;
+use crate::measure::counters::Unsupported;
 use crate::measure::Sample;
 use crate::output::Sink;
 
@@ -69,7 +70,7 @@ pub fn sample(out: &mut impl Sink, config: &Config, sample: &Sample) {
     }
     out.put_fixed(figures::kbytes_per_sec_centi(config.total_size, sample.nanos), 2);
     out.put(b" KBytes/sec\n");
-    let mut line = |name: &str, value: Option<u128>, decimals: u32| {
+    let mut line = |name: &str, value: Option<u128>, decimals: u32, why: Option<&Unsupported>| {
         out.put(b"  ");
         out.put_str(name);
         out.put(b": ");
@@ -77,14 +78,25 @@ pub fn sample(out: &mut impl Sink, config: &Config, sample: &Sample) {
             Some(value) => out.put_fixed(value, decimals),
             None => out.put(b"n/a"),
         }
+        if let Some(why) = why {
+            out.put(b" (");
+            figures::render_unsupported(out, why);
+            out.put(b")");
+        }
         out.put(b"\n");
     };
     if let Some(usage) = sample.usage {
         for (name, value, decimals) in figures::usage_fields(&usage) {
-            line(name, Some(value), decimals);
+            line(name, Some(value), decimals, None);
         }
     }
     if let (Some(set), Some(counts)) = (config.counters, sample.counts) {
-        figures::for_each_count(set, &counts, line);
+        figures::for_each_count(set, &counts, &mut line);
+        // How long the group counted; scaled: the counts are estimates.
+        if let (Some(enabled), Some(running)) = (counts.time_enabled, counts.time_running) {
+            line("time_enabled_ns", Some(u128::from(enabled)), 0, None);
+            line("time_running_ns", Some(u128::from(running)), 0, None);
+            out.put(if counts.scaled() { b"  scaled: yes\n" } else { b"  scaled: no\n" });
+        }
     }
 }

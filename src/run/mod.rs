@@ -1,8 +1,10 @@
 //! Running the benchmark: the driver. Each iteration sets up (one mapping
-//! for the buffers, the IPC object, quiescing, the -g and -P probes), runs
-//! one mode (one_thread.rs, two_threads.rs, two_procs.rs: each takes the two
-//! stamps around what transfer.rs does between them), and hands its sample
-//! to the report; the first failure ends the run.
+//! for the buffers and the 2thread sender's stack, the IPC object,
+//! quiescing, the -g and -P probe), runs one mode (one_thread.rs,
+//! two_threads.rs, two_procs.rs: each takes the two stamps around what
+//! transfer.rs does between them, and has the probe look right outside
+//! them), and hands its sample to the report; the first failure ends the
+//! run, and the report says so (with -j, in the document).
 
 mod failure;
 mod one_thread;
@@ -16,7 +18,9 @@ use rustix::io::Errno;
 use crate::args::{Config, Mode};
 use crate::error::{self, Error, EX_UNAVAILABLE};
 use crate::ipc;
-use crate::measure::{clock, counters, rusage, Sample};
+use crate::measure::counters::{self, Unsupported};
+use crate::measure::probe::Probe;
+use crate::measure::{clock, Sample};
 use crate::output::{FdWriter, Sink};
 use crate::report::Report;
 use crate::sys;
@@ -30,21 +34,27 @@ pub fn benchmark(config: &Config) -> i32 {
         let _ = err.flush();
         return EX_UNAVAILABLE;
     }
-    if config.mode == Mode::TwoThread {
-        // A sender thread whose reader closed must get EPIPE and say so, not
-        // kill the whole process silently. (A 2proc child killed by SIGPIPE
-        // is accounted for by its parent; 1thread holds both ends.)
+    if config.mode == Mode::TwoThread && !config.quiet {
+        // As before the sender became a bare thread: a result written to a
+        // closed pipe is an error (exit 74), not the end of the process.
+        // (-q writes nothing; a failing receiver ignores SIGPIPE itself
+        // before it closes its end.)
         sys::process::ignore_sigpipe();
-    }
-    if let Some(affinity) = config.affinity {
-        // Pins this thread, and so the sender too unless it has its own CPU.
-        if let Err(e) = setup::pin_to(affinity.receiver) {
-            e.report();
-            return e.exit_code;
-        }
     }
     let mut out = FdWriter::new(sys::start::stdout());
     let mut report = Report::new(config);
+    let failed = |report: &mut Report, out: &mut FdWriter, e: Error, iteration| {
+        report.fail(out, &e, iteration);
+        let _ = out.flush();
+        e.report();
+        e.exit_code
+    };
+    if let Some(affinity) = config.affinity {
+        // Pins this thread, and so the sender too unless it has its own CPU.
+        if let Err(e) = setup::pin_to(affinity.receiver) {
+            return failed(&mut report, &mut out, e, None);
+        }
+    }
     let mut warned = false;
     for iteration in 1..=config.iterations {
         // With -q nothing is written after the last loop, so its IPC object
@@ -52,21 +62,16 @@ pub fn benchmark(config: &Config) -> i32 {
         let last = iteration == config.iterations;
         let sample = match run_once(config, config.quiet && last) {
             Ok(sample) => sample,
-            Err(e) => {
-                report.finish(&mut out, Some(&e));
-                let _ = out.flush();
-                e.report();
-                return e.exit_code;
-            }
+            Err(e) => return failed(&mut report, &mut out, e, Some(iteration)),
         };
-        if let (Some(errno), false) = (sample.counters_unsupported, warned) {
+        if let (Some(why), false) = (sample.counts.and_then(|c| c.first_unsupported()), warned) {
             warned = true;
-            warn_unsupported_counters(errno);
+            warn_unsupported_counters(why);
         }
         if !config.quiet {
             report.sample(&mut out, &sample);
             if last {
-                report.finish(&mut out, None);
+                report.finish(&mut out);
             }
             if let Err(e) = error::finish_stdout(&mut out) {
                 return e.exit_code;
@@ -80,11 +85,13 @@ pub fn benchmark(config: &Config) -> i32 {
 /// stamps. Everything it opened is closed and unmapped when it returns,
 /// unless `leave_to_exit` (see [`setup::release`]).
 fn run_once(config: &Config, leave_to_exit: bool) -> Result<Sample, Error> {
-    // The sender thread's stack (2thread) and the receiver and sender
-    // buffers in one private mapping: one mmap, not three. Unless -F, the
+    // The sender thread's stack (2thread), above a guard page, and the
+    // receiver and sender buffers in one private mapping: one mmap (and
+    // one mprotect for the guard), not three of each. Unless -F, the
     // buffers are left untouched, as malloc'd ones are: first touch happens
     // in the loop.
-    let stack_size = if config.mode == Mode::TwoThread { two_threads::STACK_SIZE } else { 0 };
+    let (guard, stack_size) =
+        if config.mode == Mode::TwoThread { (setup::page_stride(), two_threads::STACK_SIZE) } else { (0, 0) };
     // 2proc with -F: the receiver's pages are kept from the child, or the
     // fork would make them copy-on-write and the receiver would take a fault
     // per page in the loop all the same. That needs the receive buffer on
@@ -97,9 +104,12 @@ fn run_once(config: &Config, leave_to_exit: bool) -> Result<Sample, Error> {
     };
     let mapping_size = receive_area
         .checked_add(config.buffer_size)
-        .and_then(|size| size.checked_add(stack_size))
+        .and_then(|size| size.checked_add(stack_size + guard))
         .ok_or_else(|| Error::os("mmap", Errno::NOMEM))?;
     let mut mapping = sys::memory::Mapping::private(mapping_size).map_err(|e| Error::os("mmap", e))?;
+    if guard > 0 {
+        mapping.guard_first(guard).map_err(|e| Error::os("mprotect", e))?;
+    }
     if keep_from_child {
         mapping.keep_from_children(stack_size, receive_area).map_err(|e| Error::os("madvise", e))?;
     }
@@ -115,36 +125,24 @@ fn run_once(config: &Config, leave_to_exit: bool) -> Result<Sample, Error> {
     if !config.bare {
         setup::quiesce();
     }
-    // Counters and usage are taken outside the stamps, and around the whole
-    // mode: the sender's creation and end are inside what they count.
-    let counters = config.counters.map(counters::Counters::open);
-    let usage_before = if config.rusage { Some(rusage::snapshot()?) } else { None };
-    if let Some(counters) = &counters {
-        counters.enable(true);
-    }
-    let (start, finish) = match config.mode {
-        Mode::OneThread => one_thread::run(ends, receive_buffer, send_buffer, config.total_size, leave_to_exit)?,
-        Mode::TwoThread => two_threads::run(ends, stack, receive_buffer, send_buffer, config, leave_to_exit)?,
-        Mode::TwoProc => two_procs::run(ends, receive_buffer, send_buffer, config, leave_to_exit)?,
+    // -g and -P: the modes have the probe look right outside their stamps.
+    let probe = Probe::open(config);
+    let window = match config.mode {
+        Mode::OneThread => one_thread::run(ends, receive_buffer, send_buffer, config.total_size, &probe, leave_to_exit)?,
+        Mode::TwoThread => two_threads::run(ends, stack, receive_buffer, send_buffer, config, &probe, leave_to_exit)?,
+        Mode::TwoProc => two_procs::run(ends, receive_buffer, send_buffer, config, &probe, leave_to_exit)?,
     };
-    if let Some(counters) = counters {
-        counters.enable(false);
-        sample.counts = Some(counters.read());
-        sample.counters_unsupported = counters.unsupported;
-        setup::release(counters, leave_to_exit);
-    }
-    if let Some(before) = usage_before {
-        sample.usage = Some(rusage::since(before, rusage::snapshot()?));
-    }
+    (sample.usage, sample.counts) = probe.measured(window.opened, window.closed)?;
+    setup::release(probe, leave_to_exit);
     setup::release(mapping, leave_to_exit);
-    sample.nanos = clock::elapsed_nanos(start, finish)?;
+    sample.nanos = clock::elapsed_nanos(window.start, window.finish)?;
     Ok(sample)
 }
 
-fn warn_unsupported_counters(errno: Errno) {
+fn warn_unsupported_counters(why: Unsupported) {
     let mut err = FdWriter::new(sys::start::stderr());
-    err.put(b"ipc-static: warning: some -P counters are not supported here (perf_event_open: ");
-    err.put(sys::errno::text(errno));
+    err.put(b"ipc-static: warning: some -P counters are not supported here (");
+    crate::report::render_unsupported(&mut err, &why);
     err.put(b"); they show as n/a (null in JSON)\n");
     let _ = err.flush();
 }

@@ -1,6 +1,8 @@
 //! Around the loop, outside the timed window: quiescing, CPU pinning, and
 //! leaving resources to exit.
 
+use core::sync::atomic::{AtomicU32, Ordering};
+
 use crate::args::Config;
 use crate::error::Error;
 
@@ -18,6 +20,30 @@ pub fn sleep_one_second() {
     let mut request = rustix::time::Timespec { tv_sec: 1, tv_nsec: 0 };
     while let rustix::thread::NanosleepRelativeResult::Interrupted(remaining) = rustix::thread::nanosleep(&request) {
         request = remaining;
+    }
+}
+
+/// Sets `flag` and wakes a process waiting in [`wait_for_flag`] (a word of
+/// a page shared across fork: not a private futex).
+pub fn raise_flag(flag: &AtomicU32) {
+    flag.store(1, Ordering::Release);
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::futex::wake(flag, rustix::thread::futex::Flags::empty(), 1);
+}
+
+/// Returns once `flag` is set, or after about a second: a parent that died
+/// or stopped must not hold its child forever (futex(2) on Linux; elsewhere
+/// short sleeps).
+pub fn wait_for_flag(flag: &AtomicU32) {
+    let tick = rustix::time::Timespec { tv_sec: 0, tv_nsec: 10_000_000 };
+    for _ in 0..100 {
+        if flag.load(Ordering::Acquire) != 0 {
+            return;
+        }
+        #[cfg(target_os = "linux")]
+        let _ = rustix::thread::futex::wait(flag, rustix::thread::futex::Flags::empty(), 0, Some(&tick));
+        #[cfg(not(target_os = "linux"))]
+        let _ = rustix::thread::nanosleep(&tick);
     }
 }
 

@@ -1,7 +1,9 @@
 //! 2proc: a sender child process and a receiving parent (the lab's
 //! `ipc_2proc`). The child takes the start stamp before its first write and
 //! hands it back through a page shared across fork(); the parent takes the
-//! finish stamp after its last read.
+//! finish stamp after its last read. Inside the window, besides the loop,
+//! only the child's exit_group and (if the child starts first) the parent's
+//! close of its copy of the writer.
 
 use rustix::io::Errno;
 use rustix::process::{Pid, WaitOptions, WaitStatus};
@@ -11,24 +13,31 @@ use crate::args::Config;
 use crate::error::Error;
 use crate::ipc::Ends;
 use crate::measure::clock;
+use crate::measure::probe::{Mark, Probe, Window};
 use crate::sys::memory::Mapping;
 use crate::sys::process::{self, Forked};
 
 use super::failure;
-use super::setup::{pin_sender, release, sleep_one_second};
+use super::setup::{pin_sender, raise_flag, release, sleep_one_second, wait_for_flag};
 use super::transfer;
 
-/// The start stamp in the shared page: seconds, then nanoseconds.
-const STAMP_BYTES: usize = 16;
+/// The shared page: the start stamp (seconds, then nanoseconds), the errno
+/// of starting -P's counters in the child (0: started), and, with -g, a flag
+/// the parent raises once it has taken its first snapshot: the child waits
+/// for it before its start stamp, so that the snapshot is after the fork
+/// yet outside the window.
+const STAMP_BYTES: usize = 32;
+const SNAPSHOT_TAKEN: usize = 24;
 
-/// Forks the sender; returns the stamps.
+/// Forks the sender; returns the stamps and what `probe` saw around them.
 pub fn run(
     ends: Ends,
     receive_buffer: &mut [u8],
     send_buffer: &[u8],
     config: &Config,
+    probe: &Probe,
     leave_to_exit: bool,
-) -> Result<(Timespec, Timespec), Error> {
+) -> Result<Window, Error> {
     let total = config.total_size;
     let mut shared = Mapping::shared(STAMP_BYTES).map_err(|e| Error::os("mmap", e))?;
     let Ends { sender, receiver, .. } = ends;
@@ -40,15 +49,20 @@ pub fn run(
             if !config.bare {
                 sleep_one_second();
             }
+            if let (true, Some(flag)) = (config.rusage, shared.atomic_u32(SNAPSHOT_TAKEN)) {
+                wait_for_flag(flag);
+            }
             // The writer stays open until _exit closes it: one call fewer.
             let sent = pin_sender(config).and_then(|()| {
+                let counting = probe.start_counting();
                 // BEGIN TIMED REGION
                 let start = clock::stamp()?;
-                transfer::send(&sender, send_buffer, total).map(|()| start)
+                transfer::send(&sender, send_buffer, total).map(|()| (start, counting))
             });
             let code = match sent {
-                Ok(start) => {
-                    put_stamp(shared.bytes_mut(), start);
+                Ok((start, counting)) => {
+                    let errno = counting.and_then(|c| c.errno).map_or(0, |e| e.raw_os_error());
+                    put_stamp(shared.bytes_mut(), start, errno);
                     if !config.bare {
                         sleep_one_second();
                     }
@@ -68,10 +82,17 @@ pub fn run(
             // Without the writer here, the receiver sees end of file if the
             // child dies.
             drop(sender);
+            // -g's first snapshot after the fork, and RUSAGE_CHILDREN added
+            // to the second after wait4, when it holds the child.
+            let usage_before = probe.usage();
+            if let (true, Some(flag)) = (config.rusage, shared.atomic_u32(SNAPSHOT_TAKEN)) {
+                raise_flag(flag);
+            }
             let received = transfer::receive(&receiver, receive_buffer, total).and_then(|()| {
                 // END TIMED REGION
                 clock::stamp()
             });
+            let mut closed = probe.loop_ends();
             match received {
                 Ok(_) => release(receiver, leave_to_exit),
                 // Closed now, so that a child still writing gets SIGPIPE
@@ -79,10 +100,12 @@ pub fn run(
                 Err(_) => drop(receiver),
             }
             let status = wait_for(child)?;
+            probe.add_waited_child(&mut closed);
             let finish = failure::of_two_processes(received, status, total)?;
-            let start = stamp_in(shared.bytes());
+            let (start, errno) = stamp_in(shared.bytes());
             release(shared, leave_to_exit);
-            Ok((start, finish))
+            let opened = Mark { usage: usage_before, counting: Probe::started_elsewhere(errno) };
+            Ok(Window { start, finish, opened, closed })
         }
     }
 }
@@ -99,9 +122,9 @@ fn wait_for(child: Pid) -> Result<WaitStatus, Error> {
     }
 }
 
-fn put_stamp(page: &mut [u8], stamp: Timespec) {
+fn put_stamp(page: &mut [u8], stamp: Timespec, errno: i32) {
     #[allow(clippy::useless_conversion)] // tv_nsec is narrower on some targets
-    let words = [stamp.tv_sec, i64::from(stamp.tv_nsec)];
+    let words = [stamp.tv_sec, i64::from(stamp.tv_nsec), i64::from(errno)];
     for (slot, word) in page.chunks_exact_mut(8).zip(words) {
         if let Ok(slot) = <&mut [u8; 8]>::try_from(slot) {
             *slot = word.to_ne_bytes();
@@ -109,11 +132,11 @@ fn put_stamp(page: &mut [u8], stamp: Timespec) {
     }
 }
 
-fn stamp_in(page: &[u8]) -> Timespec {
-    let mut words = [0i64; 2];
+fn stamp_in(page: &[u8]) -> (Timespec, i32) {
+    let mut words = [0i64; 3];
     for (word, slot) in words.iter_mut().zip(page.chunks_exact(8)) {
         *word = i64::from_ne_bytes(slot.try_into().unwrap_or([0; 8]));
     }
-    let [tv_sec, tv_nsec] = words;
-    Timespec { tv_sec, tv_nsec: tv_nsec as _ }
+    let [tv_sec, tv_nsec, errno] = words;
+    (Timespec { tv_sec, tv_nsec: tv_nsec as _ }, errno as i32)
 }

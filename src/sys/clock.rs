@@ -15,11 +15,17 @@ extern "C" {
 /// see the two stamps that bracket the IPC loop.
 pub fn monotonic_syscall() -> Result<Timespec> {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // Bare (raw.rs): the 2thread sender takes the start stamp, and it must
+    // not write the C library's errno.
     #[cfg(target_os = "linux")]
     // SAFETY: SYS_clock_gettime takes a clock id and a pointer to a timespec,
     // which points to a live, writable local.
-    let rc = unsafe {
-        libc::syscall(libc::SYS_clock_gettime, libc::CLOCK_MONOTONIC, &mut ts as *mut libc::timespec)
+    let rc = match unsafe {
+        crate::sys::raw::syscall2(libc::SYS_clock_gettime, libc::CLOCK_MONOTONIC as usize, &mut ts as *mut _ as usize)
+    } {
+        Ok(0) => 0,
+        Ok(_) => return Err(rustix::io::Errno::INVAL),
+        Err(errno) => return Err(errno),
     };
     #[cfg(target_os = "freebsd")]
     // SAFETY: FreeBSD's libc exports the raw system call as

@@ -2,13 +2,17 @@
 
 use core::ffi::c_void;
 use core::ptr::NonNull;
+use core::sync::atomic::AtomicU32;
 
 use rustix::io::{Errno, Result};
-use rustix::mm::{MapFlags, ProtFlags};
+use rustix::mm::{MapFlags, MprotectFlags, ProtFlags};
 
 /// An anonymous memory mapping, unmapped when dropped (mmap(2), munmap(2)).
+/// Its bytes are `len` bytes from `base + guard`; the `guard` bytes below
+/// them, if any, cannot be touched at all.
 pub struct Mapping {
     base: NonNull<u8>,
+    guard: usize,
     len: usize,
 }
 
@@ -26,6 +30,22 @@ impl Mapping {
         Self::anonymous(len, MapFlags::SHARED)
     }
 
+    /// Makes the first `guard` bytes (a multiple of the page size) a guard
+    /// that no access may reach (mprotect(2) PROT_NONE), and the bytes start
+    /// after it: a stack at their start, which grows down, faults on
+    /// overflow instead of running into other memory.
+    pub fn guard_first(&mut self, guard: usize) -> Result<()> {
+        if self.guard != 0 || guard > self.len {
+            return Err(Errno::INVAL);
+        }
+        // SAFETY: the first `guard` bytes are inside this mapping, and
+        // nothing refers to them: &mut self, and bytes() starts after them.
+        unsafe { rustix::mm::mprotect(self.base.as_ptr().cast::<c_void>(), guard, MprotectFlags::empty())? };
+        self.guard = guard;
+        self.len -= guard;
+        Ok(())
+    }
+
     fn anonymous(len: usize, flags: MapFlags) -> Result<Mapping> {
         if len == 0 {
             return Err(Errno::INVAL);
@@ -36,18 +56,36 @@ impl Mapping {
             rustix::mm::mmap_anonymous(core::ptr::null_mut(), len, ProtFlags::READ | ProtFlags::WRITE, flags)?
         };
         let base = NonNull::new(ptr.cast::<u8>()).ok_or(Errno::NOMEM)?;
-        Ok(Mapping { base, len })
+        Ok(Mapping { base, guard: 0, len })
+    }
+
+    fn start(&self) -> *mut u8 {
+        self.base.as_ptr().wrapping_add(self.guard)
     }
 
     pub fn bytes_mut(&mut self) -> &mut [u8] {
-        // SAFETY: base..base+len is mapped readable and writable for as long
-        // as self lives, and &mut self makes this the only reference to it.
-        unsafe { core::slice::from_raw_parts_mut(self.base.as_ptr(), self.len) }
+        // SAFETY: start..start+len is mapped readable and writable for as
+        // long as self lives, and &mut self makes this the only reference.
+        unsafe { core::slice::from_raw_parts_mut(self.start(), self.len) }
     }
 
     pub fn bytes(&self) -> &[u8] {
         // SAFETY: as for bytes_mut; &self allows only shared reads.
-        unsafe { core::slice::from_raw_parts(self.base.as_ptr(), self.len) }
+        unsafe { core::slice::from_raw_parts(self.start(), self.len) }
+    }
+
+    /// The aligned 4-byte word at `offset` as an atomic (None if it is out
+    /// of range or misaligned): a flag that a [`Mapping::shared`] page
+    /// carries between a parent and the child it forked.
+    pub fn atomic_u32(&self, offset: usize) -> Option<&AtomicU32> {
+        let word = self.start().wrapping_add(offset);
+        if offset.checked_add(4).is_none_or(|end| end > self.len) || !(word as usize).is_multiple_of(4) {
+            return None;
+        }
+        // SAFETY: the word is inside the mapping, aligned, and lives as long
+        // as &self; an AtomicU32 has u32's layout, and while &self is held
+        // no &mut view of the bytes exists in this process.
+        Some(unsafe { AtomicU32::from_ptr(word.cast::<u32>()) })
     }
 
     /// Leaves the pages of `offset..offset + len` out of children forked
@@ -59,7 +97,7 @@ impl Mapping {
         if offset.checked_add(len).is_none_or(|end| end > self.len) {
             return Err(Errno::INVAL);
         }
-        let addr = self.base.as_ptr().wrapping_add(offset).cast::<c_void>();
+        let addr = self.start().wrapping_add(offset).cast::<c_void>();
         #[cfg(target_os = "linux")]
         // SAFETY: addr..addr+len is inside this mapping, which this process
         // owns; MADV_DONTFORK alters no memory that a reference can see.
@@ -79,9 +117,9 @@ impl Mapping {
 
 impl Drop for Mapping {
     fn drop(&mut self) {
-        // SAFETY: base and len are exactly what mmap returned, and no
-        // reference into the pages outlives self.
-        let _ = unsafe { rustix::mm::munmap(self.base.as_ptr().cast::<c_void>(), self.len) };
+        // SAFETY: base and guard + len are exactly what mmap returned, and
+        // no reference into the pages outlives self.
+        let _ = unsafe { rustix::mm::munmap(self.base.as_ptr().cast::<c_void>(), self.guard + self.len) };
     }
 }
 

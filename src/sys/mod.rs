@@ -11,6 +11,8 @@ pub mod memory;
 #[cfg(target_os = "linux")]
 pub mod perf;
 pub mod process;
+#[cfg(target_os = "linux")]
+pub mod raw;
 pub mod start;
 #[cfg(target_os = "freebsd")]
 pub mod sysctl;

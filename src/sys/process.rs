@@ -69,13 +69,20 @@ pub enum UsageOf {
     Children,
 }
 
-/// getrusage(2).
+/// getrusage(2): may be called on the 2thread sender (no C library there).
 pub fn getrusage(of: UsageOf) -> Result<Usage> {
     let who = match of {
         UsageOf::ThisProcess => libc::RUSAGE_SELF,
         UsageOf::Children => libc::RUSAGE_CHILDREN,
     };
     let mut usage = core::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // Bare on Linux (raw.rs): the 2thread sender takes -g's first snapshot.
+    #[cfg(target_os = "linux")]
+    // SAFETY: getrusage fills the rusage it is given, a live local.
+    unsafe {
+        crate::sys::raw::syscall2(libc::SYS_getrusage, who as usize, usage.as_mut_ptr() as usize)?;
+    }
+    #[cfg(not(target_os = "linux"))]
     // SAFETY: getrusage fills the rusage it is given, a live local.
     if unsafe { libc::getrusage(who, usage.as_mut_ptr()) } != 0 {
         return Err(crate::sys::errno::last());

@@ -1,86 +1,233 @@
-//! A second thread, scoped: POSIX threads on a stack the caller provides.
+//! A second thread, scoped, on a stack the caller provides.
+//!
+//! On Linux (x86_64) it is a bare clone(2) thread, not a POSIX thread: the
+//! C library's thread start and exit add signal-mask and futex calls, some
+//! of them inside the timed window. The C library does not know such a
+//! thread, so its code must never reach the C library or thread-local
+//! storage (errno included): rustix's raw system calls and `sys::raw` only
+//! (and memcpy/memset, which the compiler may call: pure functions of their
+//! arguments). Two things keep it so: the body is a plain `fn` over the one
+//! job it is handed, so it captures nothing else; and it runs with a null
+//! thread pointer (CLONE_SETTLS 0), so a thread-local access faults at once
+//! instead of quietly using the other thread's. It ends with the bare
+//! exit(2); the kernel then clears its id word and wakes the futex on it
+//! (CLONE_CHILD_CLEARTID), which is what the join waits for.
+//!
+//! Elsewhere (FreeBSD, other architectures): POSIX threads, on the same stack.
 
-use core::ffi::{c_int, c_void};
+use rustix::io::Result;
 
-use rustix::io::{Errno, Result};
+/// The call that creates the thread, for messages.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub const CREATE_CALL: &str = "clone";
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+pub const CREATE_CALL: &str = "pthread_create";
 
-#[cfg(target_os = "linux")]
-use libc::pthread_attr_setstack;
-
-// POSIX has it on every system; the libc crate lacks it for some.
-#[cfg(not(target_os = "linux"))]
-extern "C" {
-    fn pthread_attr_setstack(attr: *mut libc::pthread_attr_t, stack: *mut c_void, size: libc::size_t) -> c_int;
+/// What the new thread needs: its body, its job, and room for its result.
+struct Packet<J, R> {
+    body: fn(&mut J) -> R,
+    job: *mut J,
+    result: Option<R>,
 }
 
-/// Runs `side` on a new POSIX thread, on `stack`, while the calling thread
-/// runs `main`, then joins the thread (pthread_create(3), pthread_join(3)):
-/// like a scoped thread, so both may borrow from the caller. Returns both
-/// results, or the pthread_create error (in which case neither closure ran,
-/// and `side` has been dropped).
+/// The new thread's work: runs the body on the job.
 ///
-/// The caller provides the stack (from the buffers' mapping) so that the C
-/// library maps, protects and unmaps none of its own: three system calls
-/// fewer in the trace. It grows down towards the start of `stack`.
-pub fn with_thread<S, SR, M, MR>(stack: &mut [u8], side: S, main: M) -> Result<(SR, MR)>
-where
-    S: FnOnce() -> SR + Send,
-    SR: Send,
-    M: FnOnce() -> MR,
-{
-    struct Packet<S, SR> {
-        work: Option<S>,
-        result: Option<SR>,
+/// # Safety
+/// `packet` is a live `Packet<J, R>` whose job is live too, and no one else
+/// touches either until the thread has ended.
+unsafe fn run_packet<J, R>(packet: *mut Packet<J, R>) {
+    // SAFETY: the caller's promise: the packet is this thread's alone.
+    let packet = unsafe { &mut *packet };
+    // SAFETY: as above, for the job.
+    let job = unsafe { &mut *packet.job };
+    packet.result = Some((packet.body)(job));
+}
+
+/// Runs `body(job)` on a new thread on `stack`, while the calling thread
+/// runs `main`, then waits for the thread to end: like a scoped thread, so
+/// both may borrow from the caller. Returns both results, or the error of
+/// creating the thread (then neither ran). The stack grows down towards the
+/// start of `stack`, which should sit just above a guard page.
+///
+/// The program is built with panic=abort: if `main` panics, the process
+/// ends, so the thread never outlives what it borrows.
+pub fn with_thread<J: Send, R: Send, M: FnOnce() -> MR, MR>(
+    stack: &mut [u8],
+    body: fn(&mut J) -> R,
+    job: &mut J,
+    main: M,
+) -> Result<(R, MR)> {
+    let mut packet = Packet { body, job: job as *mut J, result: None };
+    let main_result = imp::run(stack, &mut packet, main)?;
+    match packet.result.take() {
+        Some(result) => Ok((result, main_result)),
+        None => panic!("the thread ended without a result"),
+    }
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+mod imp {
+    use core::sync::atomic::{AtomicU32, Ordering};
+
+    use rustix::io::{Errno, Result};
+    use rustix::thread::futex;
+
+    use super::{run_packet, Packet};
+
+    /// Starts the thread on `stack` with `packet`, runs `main`, and waits
+    /// until the thread has ended.
+    pub fn run<J, R, MR>(stack: &mut [u8], packet: &mut Packet<J, R>, main: impl FnOnce() -> MR) -> Result<MR> {
+        // The thread's id word: nonzero until the kernel clears it, after
+        // the thread's last instruction. No thread id is written to it.
+        let alive = AtomicU32::new(u32::MAX);
+        let top = (stack.as_mut_ptr() as usize + stack.len()) & !15;
+        if top <= stack.as_mut_ptr() as usize {
+            return Err(Errno::INVAL);
+        }
+        let flags = libc::CLONE_VM
+            | libc::CLONE_FS
+            | libc::CLONE_FILES
+            | libc::CLONE_SIGHAND
+            | libc::CLONE_THREAD
+            | libc::CLONE_SYSVSEM
+            | libc::CLONE_SETTLS
+            | libc::CLONE_CHILD_CLEARTID;
+        let ret: isize;
+        // SAFETY: clone(2) with CLONE_VM and a stack of its own: the new
+        // thread starts at the instruction after `syscall` with rax = 0, on
+        // `top`, and never comes back into this function. It clears rbp and
+        // pushes a null return address (the end of its frame chain, for
+        // stack walkers: its frames do not look like this function's),
+        // then jumps to entry(packet), which never returns (the stack is
+        // aligned as after a call, as the ABI wants). The stack and the
+        // packet are borrowed until `run` returns, which is after the
+        // kernel has cleared `alive`, so nothing else uses them meanwhile.
+        // The parent gets the new id or -errno in rax; rcx and r11 are the
+        // syscall instruction's clobbers.
+        unsafe {
+            core::arch::asm!(
+                "syscall",
+                "test rax, rax",
+                "jnz 2f",
+                "xor ebp, ebp",
+                "mov rdi, r13",
+                "push rbp",
+                "jmp r12",
+                "2:",
+                inlateout("rax") libc::SYS_clone as isize => ret,
+                in("rdi") flags as usize,
+                in("rsi") top,
+                in("rdx") 0usize,
+                in("r10") alive.as_ptr(),
+                in("r8") 0usize,
+                in("r12") entry::<J, R> as *const (),
+                in("r13") packet as *mut Packet<J, R>,
+                lateout("rcx") _,
+                lateout("r11") _,
+                options(nostack),
+            );
+        }
+        if ret < 0 {
+            return Err(Errno::from_raw_os_error(-ret as i32));
+        }
+        let main_result = main();
+        join(&alive);
+        Ok(main_result)
     }
 
-    extern "C" fn trampoline<S: FnOnce() -> SR, SR>(arg: *mut c_void) -> *mut c_void {
-        // SAFETY: arg is the Packet that with_thread passed to pthread_create;
-        // it outlives this thread (with_thread joins before it returns) and the
-        // creating thread does not touch it until the join.
-        let packet = unsafe { &mut *arg.cast::<Packet<S, SR>>() };
-        if let Some(work) = packet.work.take() {
-            packet.result = Some(work());
+    /// The thread's first frame: the work, then exit(2) for this thread
+    /// alone (the kernel then clears `alive` and wakes the join).
+    extern "C" fn entry<J, R>(packet: *mut Packet<J, R>) -> ! {
+        // SAFETY: `run` passes its packet, live and untouched by the parent
+        // until this thread has ended.
+        unsafe { run_packet(packet) };
+        // SAFETY: exit(2) ends this thread, which holds nothing; it does not
+        // return.
+        unsafe {
+            core::arch::asm!(
+                "syscall",
+                "ud2",
+                in("rax") libc::SYS_exit,
+                in("rdi") 0usize,
+                options(noreturn, nostack),
+            )
         }
+    }
+
+    /// Waits until the kernel has cleared `alive`: the thread has ended and
+    /// will touch neither its stack nor its packet again. The kernel's wake
+    /// is not a private one, so neither is this wait.
+    fn join(alive: &AtomicU32) {
+        loop {
+            let seen = alive.load(Ordering::Acquire);
+            if seen == 0 {
+                return;
+            }
+            match futex::wait(alive, futex::Flags::empty(), seen, None) {
+                Ok(()) | Err(Errno::AGAIN) | Err(Errno::INTR) => {}
+                // Not expected; never return while the thread may run.
+                Err(_) => rustix::thread::sched_yield(),
+            }
+        }
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+mod imp {
+    use core::ffi::{c_int, c_void};
+
+    use rustix::io::{Errno, Result};
+
+    use super::{run_packet, Packet};
+
+    // POSIX has it on every system; the libc crate lacks it for some.
+    extern "C" {
+        fn pthread_attr_setstack(attr: *mut libc::pthread_attr_t, stack: *mut c_void, size: libc::size_t) -> c_int;
+    }
+
+    extern "C" fn trampoline<J, R>(arg: *mut c_void) -> *mut c_void {
+        // SAFETY: arg is the packet `run` passed to pthread_create; it stays
+        // live and untouched by the creating thread until the join.
+        unsafe { run_packet(arg.cast::<Packet<J, R>>()) };
         core::ptr::null_mut()
     }
 
-    let mut packet = Packet { work: Some(side), result: None };
-    let mut thread: libc::pthread_t = 0 as libc::pthread_t;
-    let mut attr = core::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
-    // SAFETY: attr is initialised by pthread_attr_init before any other use
-    // and destroyed after pthread_create. The stack is borrowed mutably for
-    // the whole call and the thread is joined before the borrow ends, so
-    // nothing else touches that memory while the thread runs on it. The
-    // thread gets a pointer to packet, which stays alive and is not touched
-    // by this thread until pthread_join returns below.
-    let rc: c_int = unsafe {
-        let mut rc = libc::pthread_attr_init(attr.as_mut_ptr());
-        if rc == 0 {
-            rc = pthread_attr_setstack(attr.as_mut_ptr(), stack.as_mut_ptr().cast::<c_void>(), stack.len());
+    /// POSIX threads on the caller's stack (pthread_create(3),
+    /// pthread_join(3)): the C library maps, protects and unmaps none of
+    /// its own.
+    pub fn run<J, R, MR>(stack: &mut [u8], packet: &mut Packet<J, R>, main: impl FnOnce() -> MR) -> Result<MR> {
+        let mut thread: libc::pthread_t = 0 as libc::pthread_t;
+        let mut attr = core::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
+        // SAFETY: attr is initialised by pthread_attr_init before any other
+        // use and destroyed after pthread_create. The stack and the packet
+        // are borrowed for the whole call and the thread is joined before
+        // it returns, so nothing else touches them while the thread runs.
+        let rc: c_int = unsafe {
+            let mut rc = libc::pthread_attr_init(attr.as_mut_ptr());
             if rc == 0 {
-                rc = libc::pthread_create(
-                    &mut thread,
-                    attr.as_ptr(),
-                    trampoline::<S, SR>,
-                    (&mut packet as *mut Packet<S, SR>).cast::<c_void>(),
-                );
+                rc = pthread_attr_setstack(attr.as_mut_ptr(), stack.as_mut_ptr().cast::<c_void>(), stack.len());
+                if rc == 0 {
+                    rc = libc::pthread_create(
+                        &mut thread,
+                        attr.as_ptr(),
+                        trampoline::<J, R>,
+                        (packet as *mut Packet<J, R>).cast::<c_void>(),
+                    );
+                }
+                libc::pthread_attr_destroy(attr.as_mut_ptr());
             }
-            libc::pthread_attr_destroy(attr.as_mut_ptr());
+            rc
+        };
+        if rc != 0 {
+            return Err(Errno::from_raw_os_error(rc));
         }
-        rc
-    };
-    if rc != 0 {
-        return Err(Errno::from_raw_os_error(rc));
-    }
-    let main_result = main();
-    // SAFETY: thread was created above and is joined exactly once.
-    let rc = unsafe { libc::pthread_join(thread, core::ptr::null_mut()) };
-    // Joining a thread of our own that nobody else joins cannot fail. If it
-    // did, the thread could still be using packet and the stack: returning
-    // would free them under it, so this is the end of the process.
-    assert!(rc == 0, "pthread_join failed");
-    match packet.result.take() {
-        Some(side_result) => Ok((side_result, main_result)),
-        None => panic!("the thread ended without a result"),
+        let main_result = main();
+        // SAFETY: thread was created above and is joined exactly once.
+        let rc = unsafe { libc::pthread_join(thread, core::ptr::null_mut()) };
+        // Joining a thread of our own that nobody else joins cannot fail. If
+        // it did, the thread could still be using the packet and the stack:
+        // returning would free them under it, so this ends the process.
+        assert!(rc == 0, "pthread_join failed");
+        Ok(main_result)
     }
 }

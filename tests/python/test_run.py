@@ -59,6 +59,17 @@ class Run(unittest.TestCase):
         self.assertEqual(str(e), e.message + " (exit 64)")
         self.assertIn("usage: ipc-static", e.stderr)
 
+    def test_a_failed_run_carries_its_document_and_error_object(self):
+        with self.assertRaises(IpcStaticError) as cm:
+            run(buffersize=65536, totalsize="64k", bare=True, affinity=1000)
+        e = cm.exception
+        self.assertEqual((e.returncode, e.message), (71, "ipc-static: sched_setaffinity CPU 1000: Invalid argument"))
+        error = e.document["error"]
+        self.assertEqual((error["operation"], error["errno"], error["exit_status"]), ("sched_setaffinity", 22, 71))
+        self.assertIsNone(error["iteration"])
+        self.assertEqual(e.document["benchmark_samples"], [])
+        self.assertEqual(e.document["benchmark_configuration"]["affinity"], {"receiver": 1000, "sender": 1000})
+
     def test_letters_reach_the_binary(self):
         # A flag the binary does not have: its own refusal comes back.
         with self.assertRaises(IpcStaticError) as cm:

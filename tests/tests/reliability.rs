@@ -580,20 +580,26 @@ fn fault_matrix() -> Vec<Fault> {
                 }
             }
             match mode {
-                "2thread" => faults.push(fault(
-                    at("clone EAGAIN"),
-                    true,
-                    &["clone,clone3:error=EAGAIN"],
-                    args.clone(),
-                    71,
-                    &["pthread_create: "],
-                )),
+                "2thread" => {
+                    faults.push(fault(at("clone EAGAIN"), true, &["clone,clone3:error=EAGAIN"], args.clone(), 71, &["clone: "]));
+                    // The sender stack's guard page.
+                    faults.push(fault(at("mprotect ENOMEM"), true, &["mprotect:error=ENOMEM"], args.clone(), 71, &["mprotect: "]));
+                }
                 "2proc" => {
                     faults.push(fault(at("clone (fork) EAGAIN"), true, &["clone,clone3,fork,vfork:error=EAGAIN"], args.clone(), 71, &["fork: "]));
                     faults.push(fault(at("wait4 ECHILD"), false, &["wait4:error=ECHILD"], args.clone(), 71, &["waitpid: "]));
                 }
                 _ => {}
             }
+            // -g's snapshots (the 2thread sender takes the first, bare).
+            faults.push(fault(
+                at("getrusage EFAULT (-g)"),
+                true,
+                &["getrusage:error=EFAULT"],
+                small(mode, ipc, &["-g"]),
+                71,
+                &["getrusage: "],
+            ));
             // The two stamps. strace counts calls per thread: with -f the
             // first call of every thread is hit; without -f only the main
             // thread's (the receiver's, whose first call is the finish).
@@ -717,6 +723,117 @@ fn every_system_call_can_fail_cleanly() {
         failures.len()
     );
     assert!(failures.is_empty(), "{} of {tried} faults mishandled:\n{}", failures.len(), failures.join("\n\n"));
+}
+
+/// With -j, stdout is one valid JSON document whatever fails: the
+/// configuration, the samples of the iterations that completed, and an
+/// "error" object naming the call, its errno or cause, the iteration and the
+/// bytes moved; the exit status is the same as without -j, and the message
+/// on stderr too.
+#[test]
+fn json_is_one_valid_document_whatever_fails() {
+    if !can_inject() {
+        return;
+    }
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    // failed_in: the iteration that must fail; None: any after the first.
+    let mut check = |f: &Fault, iterations: u64, failed_in: Option<u64>| {
+        let o = run_traced(f.follow, &f.specs, &[], &f.args);
+        checked += 1;
+        let mut problems = Vec::new();
+        if o.injected() == 0 {
+            problems.push("strace injected nothing".to_string());
+        }
+        if o.code != Some(f.expect.code) {
+            problems.push(format!("exit {:?}, expected {}", o.code, f.expect.code));
+        }
+        if !f.expect.names.iter().any(|n| o.stderr.contains(n.as_str())) {
+            problems.push(format!("stderr names none of {:?}", f.expect.names));
+        }
+        if !o.leftovers.is_empty() {
+            problems.push(format!("processes left behind: {:?}", o.leftovers));
+        }
+        match serde_json::from_str::<serde_json::Value>(&o.stdout) {
+            Err(e) => problems.push(format!("stdout is not one JSON document ({e})")),
+            Ok(doc) => {
+                let iteration = doc["error"]["iteration"].as_u64().unwrap_or(0);
+                if failed_in.is_some_and(|n| n != iteration) || iteration < 1 + u64::from(failed_in.is_none()) {
+                    problems.push(format!("failed in iteration {iteration}, expected {failed_in:?} (None: after the first)"));
+                }
+                let samples = doc["benchmark_samples"].as_array().map(Vec::len);
+                if samples != Some(iteration.saturating_sub(1) as usize) {
+                    problems.push(format!("{samples:?} samples before a failure in iteration {iteration}"));
+                }
+                if doc["benchmark_configuration"]["iterations"] != iterations {
+                    problems.push("no configuration".into());
+                }
+                let e = &doc["error"];
+                let message = e["message"].as_str().unwrap_or("");
+                // The error object says what stderr says (the 2proc parent
+                // may follow the child's own line with what it saw).
+                if !o.stderr.lines().any(|l| l.strip_prefix("ipc-static: ") == Some(message)) {
+                    problems.push(format!("error message {message:?} is not a line of stderr"));
+                }
+                if !message.starts_with(e["operation"].as_str().unwrap_or("?")) || e["cause"].as_str().is_none_or(str::is_empty) {
+                    problems.push(format!("error without operation or cause: {e}"));
+                }
+                if !(e["errno"].is_null() || e["errno"].as_u64().is_some_and(|n| n > 0)) {
+                    problems.push(format!("errno neither null nor positive: {e}"));
+                }
+                if e["exit_status"] != f.expect.code {
+                    problems.push(format!("exit status wrong: {e}"));
+                }
+                match f.expect.progress_of {
+                    Some(total) => {
+                        if e["bytes_total"] != total || e["bytes_moved"].as_u64().is_none_or(|m| m > total) {
+                            problems.push(format!("bytes moved not said: {e}"));
+                        }
+                    }
+                    // (A 2proc child's set-up failure reaches the parent as
+                    // an early end of file, bytes and all.)
+                    None if f.expect.code == 71 && !f.label.starts_with("2proc") => {
+                        if !e["bytes_moved"].is_null() {
+                            problems.push(format!("a set-up failure with bytes moved: {e}"));
+                        }
+                    }
+                    None => {}
+                }
+            }
+        }
+        if !problems.is_empty() {
+            failures.push(format!("{}: {}\n{}", f.label, problems.join("; "), o.show()));
+        }
+    };
+    // Every fault of the matrix with -j, in the first iteration (stdout
+    // itself failing cannot carry a document).
+    // (-q excludes -j.)
+    let faults = fault_matrix().into_iter().filter(|f| !f.args.iter().any(|a| a == "-q"));
+    for mut f in faults.filter(|f| !f.expect.names.iter().any(|n| n.contains("standard output"))) {
+        f.args.insert(0, "-j".into());
+        check(&f, 1, Some(1));
+    }
+    // A loop failure in a later iteration: the samples before it are kept.
+    // strace counts calls per thread and process, and each iteration has a
+    // new sender: the receiver's reads (all modes) and 1thread's writes are
+    // the ones that run on across iterations (16 blocks each, more with
+    // short or non-blocking reads, so the iteration hit is read back).
+    for mode in MODES {
+        for ipc in IPCS {
+            for call in ["read", "write"] {
+                if call == "write" && mode != "1thread" {
+                    continue;
+                }
+                let mut args = small(mode, ipc, &["-n", "3"]);
+                args.insert(0, "-j".into());
+                let spec = format!("{call}:error=EIO:when=24");
+                let f = loop_fault(format!("{mode}/{ipc}: -n 3, {spec}"), true, &[&spec], args, &[&format!("{call}: ")]);
+                check(&f, 3, None);
+            }
+        }
+    }
+    eprintln!("-j under faults: {checked} runs, every stdout parsed, {} wrong", failures.len());
+    assert!(failures.is_empty(), "{} of {checked} mishandled:\n{}", failures.len(), failures.join("\n\n"));
 }
 
 /// When both sides of a run fail, the one that failed first is named, not
