@@ -15,8 +15,8 @@ RUN_RESERVED = "jqh"
 
 
 def run(mode="2thread", ipc="pipe", buffersize=None, totalsize=None, iterations=None, *,
-        sflag=False, bare=False, rusage=False, verbose=False, counters=None, affinity=None,
-        tcp_port=None, extra_args=(), binary=None, timeout=None, frame=None, **flags):
+        sflag=False, bare=False, prefault=False, rusage=False, verbose=False, counters=None,
+        affinity=None, tcp_port=None, extra_args=(), binary=None, timeout=None, frame=None, **flags):
     """Run ipc-static once with -j and return its samples, one row per iteration.
 
     Each row holds the configuration (buffersize, totalsize, blockcount,
@@ -28,7 +28,8 @@ def run(mode="2thread", ipc="pipe", buffersize=None, totalsize=None, iterations=
     requires it, False gives a list of dicts); `.attrs["document"]` is the
     whole JSON document and `.attrs["argv"]` the command line.
 
-    Flags: sflag (-s), bare (-B), rusage (-g), verbose (-v, adds the host
+    Flags: sflag (-s), bare (-B), prefault (-F: touch every page of both
+    buffers before the start stamp), rusage (-g), verbose (-v, adds the host
     description to the document), counters (-P set), affinity (-a, a CPU or
     a pair), tcp_port (-p); any other flag by its letter (X=True for -X,
     X=value for -X value); extra_args (a list, or a string split as a shell
@@ -39,8 +40,8 @@ def run(mode="2thread", ipc="pipe", buffersize=None, totalsize=None, iterations=
     missing (run make); IpcStaticError when TIMEOUT seconds pass first.
     """
     named = dict(ipc=ipc, buffersize=buffersize, totalsize=totalsize, iterations=iterations,
-                 sflag=sflag, bare=bare, rusage=rusage, verbose=verbose, counters=counters,
-                 affinity=affinity, tcp_port=tcp_port)
+                 sflag=sflag, bare=bare, prefault=prefault, rusage=rusage, verbose=verbose,
+                 counters=counters, affinity=affinity, tcp_port=tcp_port)
     path = locate.binary(binary)
     argv = benchmark_argv(path, mode, named, flags, extra_args, lead=["-j"], reserved=RUN_RESERVED)
     document = run_json(argv, timeout)

@@ -87,9 +87,9 @@ class Trace:
 
 
 def trace(analysis, mode="2thread", ipc="pipe", buffersize=None, totalsize=None, iterations=None, *,
-          sflag=False, bare=True, quiet=True, rusage=False, verbose=False, counters=None,
-          affinity=None, tcp_port=None, extra_args=(), binary=None, timeout=None, frame=None,
-          **flags):
+          sflag=False, bare=True, prefault=False, quiet=True, rusage=False, verbose=False,
+          counters=None, affinity=None, tcp_port=None, extra_args=(), binary=None, timeout=None,
+          frame=None, **flags):
     """Run ANALYSIS (a name from analyses()) against one run of ipc-static
     and return a Trace (its maps, values and lines). Needs root.
 
@@ -119,8 +119,8 @@ def trace(analysis, mode="2thread", ipc="pipe", buffersize=None, totalsize=None,
         raise TraceError("trace() needs root: %s attaches kernel probes (run the notebook's "
                          "kernel as root, or use scripts/trace.sh with sudo)" % name)
     named = dict(ipc=ipc, buffersize=buffersize, totalsize=totalsize, iterations=iterations,
-                 sflag=sflag, bare=bare, rusage=rusage, verbose=verbose, counters=counters,
-                 affinity=affinity, tcp_port=tcp_port)
+                 sflag=sflag, bare=bare, prefault=prefault, rusage=rusage, verbose=verbose,
+                 counters=counters, affinity=affinity, tcp_port=tcp_port)
     path = locate.binary(binary)
     command = benchmark_argv(path, mode, named, flags, extra_args,
                              lead=["-q" if quiet else "-j"], reserved=TRACE_RESERVED)

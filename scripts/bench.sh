@@ -80,7 +80,10 @@ have_dynamic=1
 [ -x "$dynamic" ] || { have_dynamic=0; printf '%s: warning: %s is missing; its column is n/a\n' "$prog" "$dynamic" >&2; }
 
 if [ -n "$outdir" ]; then
-    mkdir -p -- "$outdir/raw"
+    if ! mkdir_err=$(mkdir -p -- "$outdir/raw" 2>&1); then
+        printf '%s: cannot create %s: %s\n' "$prog" "$outdir/raw" "${mkdir_err##*: }" >&2
+        exit 73 # EX_CANTCREAT
+    fi
     work="$outdir/raw"
 else
     work=$(mktemp -d "${TMPDIR:-/tmp}/ipc-bench.XXXXXX")

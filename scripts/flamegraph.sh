@@ -22,7 +22,8 @@
 # cargo's bin directory; scripts/install-deps.sh installs the pinned version.
 #
 # Exit codes: 0 drawn; 64 usage; 65 no stacks to draw (an empty profile);
-# 66 an input file missing; 69 inferno missing; 70 inferno failed.
+# 66 an input file missing or not a file; 69 inferno missing; 70 inferno
+# failed; 73 the SVG cannot be written (checked before anything is drawn).
 
 set -eu
 
@@ -48,10 +49,13 @@ Options:
 EOF
 }
 
+# An SVG file this run created stays only when it was drawn.
+created=
 die() {
 	code=$1
 	shift
 	printf '%s: %s\n' "$prog" "$*" >&2
+	[ -z "$created" ] || rm -f -- "$created"
 	exit "$code"
 }
 
@@ -104,8 +108,16 @@ else
 fi
 for f in "$@"; do
 	[ "$f" = - ] || [ -r "$f" ] || die 66 "$f: no such file or not readable"
+	[ "$f" = - ] || [ ! -d "$f" ] || die 66 "$f: is a directory, not a folded profile"
 done
 [ "$diff" = no ] || [ "$1" != - ] || [ "$2" != - ] || die 64 "only one of BEFORE and AFTER can be stdin"
+
+# The SVG's file, before any work: one line and 73 when it cannot be written.
+if [ -n "$out" ]; then
+	[ ! -d "$out" ] || die 73 "cannot write $out: it is a directory"
+	[ -e "$out" ] || created=$out
+	(: >>"$out") 2>/dev/null || { created=; die 73 "cannot write $out (no such directory, or no permission)"; }
+fi
 
 # inferno-flamegraph in PATH, or where cargo install puts it.
 find_tool() {
@@ -165,7 +177,8 @@ fi
 	--nametype Frame: "$tmp/input" >"$tmp/svg" 2>"$tmp/err" ||
 	die 70 "inferno-flamegraph failed: $(sed -n 1p "$tmp/err")"
 if [ -n "$out" ]; then
-	cat "$tmp/svg" >"$out" || die 73 "cannot write $out"
+	cat "$tmp/svg" 2>/dev/null >"$out" || die 73 "cannot write $out"
+	created=
 else
 	cat "$tmp/svg"
 fi

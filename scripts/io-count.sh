@@ -10,7 +10,8 @@
 #   reads=N writes=N read_bytes=N write_bytes=N
 # the read-side and write-side system calls and bytes of PROGRAM and of
 # everything it waited for (the 2proc sender, the 2thread sender thread).
-# Exits with PROGRAM's status. With IO_COUNT_BIN set, every argument is
+# Exits with PROGRAM's status (127, with one line, when there is no such
+# program). With IO_COUNT_BIN set, every argument is
 # PROGRAM's: that is how scripts/probe-effect.sh puts it under a tracer's -c,
 # which passes no quoting (IPC_STATIC=scripts/io-count.sh).
 #
@@ -46,6 +47,12 @@ fi
 if [ "$#" = 0 ]; then
     printf 'usage: scripts/io-count.sh PROGRAM [ARGS...]\n' >&2
     exit 64
+fi
+# A program that is not there: one line and 127, as env(1) says it (a path
+# lookup makes no read or write, so nothing is counted yet).
+if ! type -P -- "$1" >/dev/null; then
+    printf 'io-count.sh: %s: no such program\n' "$1" >&2
+    exit 127
 fi
 
 # value KEY: the number after "KEY: " in $text (parameter expansion only:
@@ -83,7 +90,8 @@ if [ -n "$r0" ] && [ -n "$r" ]; then
     line="$line read_bytes=$((rb - rb1 - len1)) write_bytes=$((wb - wb1))"
 fi
 if [ -n "${IO_COUNT_FILE:-}" ]; then
-    printf '%s\n' "$line" >"$IO_COUNT_FILE"
+    { printf '%s\n' "$line" >"$IO_COUNT_FILE"; } 2>/dev/null ||
+        printf 'io-count.sh: cannot write the counts to %s\n' "$IO_COUNT_FILE" >&2
 else
     printf '%s\n' "$line" >&2
 fi

@@ -39,6 +39,12 @@
 #   ratio traced/untraced (medians): 0.254
 #   tracing slowed the benchmark by 74.6%; the ranges do not overlap
 #
+# Exit status: 0; 64 bad arguments (the benchmark's own are checked by its
+# first run, and such a refused comparison leaves no file behind); 69 no
+# binary or wrapper; 73 DIR cannot be created; 1 when the wrapper cannot
+# trace here or either kind has no successful run; 128+signal when
+# interrupted.
+#
 # Caveats:
 # - Read and write counts cover the whole program: the execve reads and the
 #   output write, measured once with `ipc-static -h` (calibration.txt), are
@@ -225,12 +231,27 @@ if [ -d "$outdir" ]; then
         for f in $ours; do rm -rf -- "${outdir:?}/$f"; done
     elif [ -e "$csv" ] || [ -e "$outdir/traces" ] || [ -e "$outdir/raw" ]; then
         if [ ! -e "$meta" ] || [ "$(cat -- "$meta")" != "$meta_text" ] || [ "$(head -n 1 -- "$csv" 2>/dev/null)" != "$header" ]; then
-            die_usage "$outdir holds another comparison ($(tr '\n' ' ' <"$meta" 2>/dev/null || echo 'older format')); use another -o DIR, or --clear to replace it"
+            die_usage "$outdir holds another comparison ($(tr '\n' ' ' 2>/dev/null <"$meta" || echo 'older format')); use another -o DIR, or --clear to replace it"
         fi
     fi
 fi
 
 
+# A comparison refused at its first run leaves nothing behind: the
+# directories this run made go, else this script's files in DIR.
+made_outdir=
+top=$outdir
+while [ ! -d "$top" ]; do
+    made_outdir=$top
+    top=$(dirname -- "$top")
+done
+discard_refused() {
+    if [ -n "$made_outdir" ]; then
+        rm -rf -- "$made_outdir"
+    else
+        for f in $ours; do rm -rf -- "${outdir:?}/$f"; done
+    fi
+}
 cannot_create() {
     printf '%s: cannot create %s\n' "$prog" "$1" >&2
     exit 73 # EX_CANTCREAT
@@ -335,13 +356,15 @@ one() {
         elif [ "$rc" = 0 ]; then err="exit 0 but no bandwidth line in its output"
         else err=$(grep -m 1 -v '^[[:space:]]*$' "$errf" || true); err="exit $rc: ${err:-no message}"; fi
         err=$(printf '%s' "$err" | tr '\r\n' '  ')
-        printf '%s,%s,,,,,,,,,,,%s,failed,"%s"\n' "$k" "$kind" "$load1" "${err//\"/\"\"}" >>"$csv"
-        printf '[%d/%d] %-8s FAILED: %s\n' "$k" "$runs" "$kind" "$err" >&2
-        # ipc-static refusing its arguments on the first run: a usage error.
+        # ipc-static refusing its arguments on the first run: a usage error,
+        # and no comparison to keep or resume.
         if [ "$kind" = untraced ] && [ "$k" = 1 ] && [ "$rc" = "$EX_USAGE" ]; then
+            discard_refused
             printf '%s: ipc-static refuses the arguments: %s\n' "$prog" "$err" >&2
             exit "$EX_USAGE"
         fi
+        printf '%s,%s,,,,,,,,,,,%s,failed,"%s"\n' "$k" "$kind" "$load1" "${err//\"/\"\"}" >>"$csv"
+        printf '[%d/%d] %-8s FAILED: %s\n' "$k" "$runs" "$kind" "$err" >&2
         # A wrapper that refuses to trace at all (usage, no tracer, not root)
         # will refuse every time: stop at once.
         if [ "$kind" = traced ] && [ "$k" = 1 ] && { [ "$rc" = 64 ] || [ "$rc" = 66 ] || [ "$rc" = 69 ] || [ "$rc" = 77 ]; }; then

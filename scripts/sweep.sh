@@ -31,6 +31,9 @@
 #   DIR/host.txt     `ipc-static describe` (or /proc/cpuinfo + uname fallback)
 #   DIR/sweep.meta   the settings that every row of DIR must share
 # The binary is $IPC_STATIC when set, else ipc-static next to scripts/.
+# Exit status: 0 when some run succeeded, 1 when none did; before any run,
+# 64 for bad arguments (a -a CPU this process may not run on included), 69
+# no binary, 73 DIR cannot be created; 128+signal when interrupted.
 #
 # Caveats:
 # - Each run is started in a process group of its own (bash job control,
@@ -61,6 +64,7 @@ orig_args=("$@")
 declare -A run_item=() run_base=() run_load=()
 csv=
 launching=0
+launch_base=
 bang_before=
 finished_rows=0
 
@@ -78,9 +82,11 @@ groups_alive() {
 # none of their processes is left (bash reaps the leaders as they exit).
 stop_runs() {
     local pids=("${!run_item[@]}") p tries=0
-    # A run being launched: its group exists once $! has changed.
+    # A run being launched: its group exists once $! has changed, and its
+    # partial files are to go like any other run's.
     if [ "$launching" = 1 ] && [ -n "${!:-}" ] && [ "${!:-}" != "$bang_before" ]; then
         pids+=("$!")
+        [ -n "${run_base[$!]:-}" ] || run_base[$!]="$launch_base"
     fi
     [ "${#pids[@]}" -gt 0 ] || return 0
     for p in "${pids[@]}"; do
@@ -211,32 +217,54 @@ retry_failed=0
 run_timeout=600
 extra=()
 
+# getopt(3) grouping first: -Bn3 is -B -n 3, -BFo DIR is -B -F -o DIR, -lr500 is -l -r 500
+# (an option's value, attached or the next word, is kept as it is).
+words=()
+value_next=0
+while [ "$#" -gt 0 ]; do
+    if [ "$value_next" = 1 ]; then
+        words+=("$1")
+        value_next=0
+        shift
+        continue
+    fi
+    case "$1" in
+        --) words+=("$@"); break ;;
+        --timeout) words+=("$1"); value_next=1 ;;
+        --* | - | [!-]*) words+=("$1") ;;
+        -*)
+            group="${1#-}"
+            while [ -n "$group" ]; do
+                f="${group:0:1}"
+                group="${group:1}"
+                case "$f" in
+                    o | n | m | i | b | t | a | j | r)
+                        words+=("-$f")
+                        if [ -n "$group" ]; then words+=("$group"); else value_next=1; fi
+                        break ;;
+                    *) words+=("-$f") ;;
+                esac
+            done ;;
+    esac
+    shift
+done
+set -- ${words[@]+"${words[@]}"}
 need_value() { [ "$#" -ge 2 ] || die_usage "option $1 needs a value"; }
 while [ "$#" -gt 0 ]; do
     case "$1" in
         -h | --help) usage_text; exit 0 ;;
         -B) bare=1; shift ;;
         -F) prefault=1; shift ;;
-        -BF | -FB) bare=1; prefault=1; shift ;;
         -o) need_value "$@"; outdir="$2"; shift 2 ;;
-        -o?*) outdir="${1#-o}"; shift ;;
         -n) need_value "$@"; trials="$2"; shift 2 ;;
-        -n?*) trials="${1#-n}"; shift ;;
         -m) need_value "$@"; modes_arg="$2"; shift 2 ;;
-        -m?*) modes_arg="${1#-m}"; shift ;;
         -i) need_value "$@"; configs_arg="$2"; shift 2 ;;
-        -i?*) configs_arg="${1#-i}"; shift ;;
         -b) need_value "$@"; sizes_arg="$2"; shift 2 ;;
-        -b?*) sizes_arg="${1#-b}"; shift ;;
         -t) need_value "$@"; total_arg="$2"; total_given=1; shift 2 ;;
-        -t?*) total_arg="${1#-t}"; total_given=1; shift ;;
         -l) latency=1; latency_flag=1; shift ;;
         -r) need_value "$@"; trips_arg="$2"; trips_given=1; shift 2 ;;
-        -r?*) trips_arg="${1#-r}"; trips_given=1; shift ;;
         -a) need_value "$@"; pin="$2"; shift 2 ;;
-        -a?*) pin="${1#-a}"; shift ;;
         -j) need_value "$@"; jobs="$2"; shift 2 ;;
-        -j?*) jobs="${1#-j}"; shift ;;
         --allow-parallel) allow_parallel=1; shift ;;
         --retry-failed) retry_failed=1; shift ;;
         --timeout) need_value "$@"; run_timeout="$2"; shift 2 ;;
@@ -270,6 +298,26 @@ case "$pin" in
         ;;
     *) die_usage "-a takes cpu or cpu,cpu (numbers), not '$pin'" ;;
 esac
+
+# A CPU this process may not run on would fail every run (ipc-static exits
+# 71 at sched_setaffinity): refuse it now, from the allowed list (Linux).
+allowed_cpus=
+[ -r /proc/self/status ] && allowed_cpus=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+cpu_allowed() {
+    local cpu=$((10#$1)) range lo hi
+    [ -n "$allowed_cpus" ] || return 0
+    IFS=, read -r -a ranges <<<"$allowed_cpus"
+    for range in "${ranges[@]}"; do
+        lo=${range%-*} hi=${range#*-}
+        [ "$cpu" -ge "$lo" ] && [ "$cpu" -le "$hi" ] && return 0
+    done
+    return 1
+}
+if [ -n "$pin" ]; then
+    for cpu in ${pin/,/ }; do
+        cpu_allowed "$cpu" || die_usage "-a $pin: CPU $cpu is not one this sweep may run on (allowed: $allowed_cpus)"
+    done
+fi
 
 total=$(parse_size "$total_arg") || die_usage "totalsize must be a positive size like 16m, not '$total_arg'"
 # Latency (-l, or -l among the extra arguments): each run makes the same
@@ -655,6 +703,7 @@ start_run() {
     args+=(${extra[@]+"${extra[@]}"} "$m")
     read_load
     bang_before="${!:-}"
+    launch_base="$base"
     launching=1
     set -m
     timeout "$run_timeout" "$bin" "${args[@]}" >"$base.out.tmp" 2>"$base.err.tmp" </dev/null &

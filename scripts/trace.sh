@@ -17,7 +17,10 @@
 # FILE (-o) or stdout, and the rest (the tracer's messages, the brackets,
 # the benchmark's own output, a summary) to stdout with -o, else to stderr.
 #
-# Exit codes: the tracer's own status on a run; 64 usage (unknown analysis,
+# Exit codes: the tracer's own status on a run, except (Linux) when the
+# benchmark failed under it, which the tracer does not pass on: 64 when
+# ipc-static refused its arguments, 1 when it failed later (its stderr says
+# which, a line of ours after it); 64 usage (unknown analysis,
 # bad option, no benchmark arguments, an argument the tracer's -c cannot
 # carry); 66 benchmark binary missing; 69 tracer missing or tracefs
 # unavailable; 73 (loop-profile) its output file or a temporary directory
@@ -206,8 +209,31 @@ profile() {
 		awk -f "$scripts/fold-stacks.awk" -v symbols="$tmp/symbols" -v symbols_of="$symbols_of" -v folded="$tmp/folded" "$tmp/raw" >&2
 		LC_ALL=C sort "$tmp/folded"
 	fi
-	exit "$status"
+	finish "$status"
 }
+
+# finish STATUS: exit with the tracer's STATUS; but when the tracer succeeded
+# and the benchmark under it failed (the stderr filter below saw its error
+# line), say so and exit 64 if it refused its arguments, else 1: the tracers
+# do not pass the benchmark's exit status on.
+finish() {
+	if [ -n "$filter" ]; then
+		exec 2>&3 3>&-
+		wait "$filter" 2>/dev/null || :
+	fi
+	if [ "$1" = 0 ] && [ -s "$verdict" ]; then
+		if grep -qx usage "$verdict"; then
+			rm -f "$verdict"
+			die 64 "ipc-static refused its arguments (its message is above): nothing was traced"
+		fi
+		rm -f "$verdict"
+		die 1 "ipc-static failed under $tracer (its message is above): the analysis covers the run up to the failure; $tracer does not pass on its exit status"
+	fi
+	[ -z "$verdict" ] || rm -f "$verdict"
+	exit "$1"
+}
+filter=
+verdict=
 
 if [ "$tracer" = bpftrace ]; then
 	# bpftrace's tracepoints need tracefs; mount it where the kernel expects it.
@@ -234,15 +260,23 @@ if [ "$tracer" = bpftrace ]; then
 	# works: BPF memory is charged to the cgroup since Linux 5.11. Drop that
 	# one line from stderr, through a filter that outlives bpftrace (it ends
 	# at end of file) and ignores SIGINT, so Ctrl-C still reaches bpftrace
-	# alone and its last words are kept. bpftrace is still exec'd: signals
-	# and the exit status are its own.
+	# and its last words are kept. The filter also notes the benchmark's
+	# own error line, for finish().
 	fifo=$(mktemp -u "${TMPDIR:-/tmp}/trace.sh.XXXXXX")
 	if mkfifo -m 600 "$fifo" 2>/dev/null; then
+		verdict=$(mktemp "${TMPDIR:-/tmp}/trace.sh.XXXXXX") || verdict=
 		(
 			trap '' INT
-			exec grep -v -F "couldn't set RLIMIT_MEMLOCK for bpftrace" <"$fifo" >&2
+			exec awk -v verdict="$verdict" '
+				/couldn.t set RLIMIT_MEMLOCK for bpftrace/ { next }
+				{ print; fflush() }
+				verdict == "" { next }
+				/^usage: ipc-static/ { print "usage" >verdict; fflush(verdict) }
+				/^ipc-static: / && !/^ipc-static: warning/ { print "failed" >verdict; fflush(verdict) }
+			' <"$fifo" >&2
 		) &
-		exec 2>"$fifo"
+		filter=$!
+		exec 3>&2 2>"$fifo"
 		rm -f "$fifo"
 	fi
 	command_line="$binary $*"
@@ -253,10 +287,33 @@ if [ "$tracer" = bpftrace ]; then
 		profile bpftrace "$script" -c "$command_line"
 	fi
 	# -o: the tracer's own output to FILE; the benchmark's stays on stdout.
-	if [ -n "$out" ]; then
-		exec bpftrace -o "$out" "$script" -c "$command_line"
+	set -- "$script" -c "$command_line"
+	[ -z "$out" ] || set -- -o "$out" "$@"
+	# bpftrace runs as a child, so that finish() can look at the run
+	# afterwards, in the background so that a signal to this script is
+	# passed on at once (Ctrl-C reaches it through the terminal's process
+	# group as well). A background command starts with SIGINT ignored, which
+	# the benchmark would inherit: env --default-signal (GNU coreutils 8.31)
+	# undoes that; without it bpftrace runs in the foreground and a signal to
+	# this script alone waits for the end of the run.
+	if env --default-signal=INT,QUIT true 2>/dev/null; then
+		tracer_pid=
+		trap '[ -z "$tracer_pid" ] || kill -INT "$tracer_pid" 2>/dev/null || :' INT
+		trap '[ -z "$tracer_pid" ] || kill -TERM "$tracer_pid" 2>/dev/null || :' TERM
+		trap '[ -z "$tracer_pid" ] || kill -HUP "$tracer_pid" 2>/dev/null || :' HUP
+		env --default-signal=INT,QUIT bpftrace "$@" <&0 &
+		tracer_pid=$!
+		while :; do
+			status=0
+			wait "$tracer_pid" 2>/dev/null || status=$?
+			kill -0 "$tracer_pid" 2>/dev/null || break
+		done
+	else
+		trap : INT TERM HUP
+		status=0
+		bpftrace "$@" || status=$?
 	fi
-	exec bpftrace "$script" -c "$command_line"
+	finish "$status"
 else
 	command_line="$binary $*"
 	if [ "$analysis" = loop-profile ]; then

@@ -38,7 +38,7 @@
  *   brackets opened: 1
  *   brackets closed: 1
  * and, folded by scripts/trace.sh,
- *   sender;start;...;ipc_static::bench::send;pipe_write;uiomove;... 322
+ *   sender;...;ipc_static::run::transfer::send;pipe_write;uiomove;... 322
  * This script was written alongside the bpftrace one and has not been run
  * here: the machines it was developed on have no DTrace.
  *

@@ -31,9 +31,19 @@ class OptionWords(unittest.TestCase):
     def test_named_parameters_map_to_the_lab_flags(self):
         self.assertEqual(
             words(ipc="local", buffersize=4096, totalsize="1m", iterations=3, sflag=True, bare=True,
-                  rusage=True, verbose=True, counters="sw", affinity=(0, 1), tcp_port=0),
-            ["-i", "local", "-b", "4096", "-t", "1m", "-n", "3", "-s", "-B", "-g", "-v",
+                  prefault=True, rusage=True, verbose=True, counters="sw", affinity=(0, 1), tcp_port=0),
+            ["-i", "local", "-b", "4096", "-t", "1m", "-n", "3", "-s", "-B", "-F", "-g", "-v",
              "-P", "sw", "-a", "0,1", "-p", "0"])
+
+    def test_every_configuration_flag_of_the_json_has_its_name(self):
+        # The document's benchmark_configuration names the run's flags: each
+        # boolean one is a parameter of the same name (sweep() has prefault too).
+        from ipc_static.args import NAMED
+        for name in ("sflag", "bare", "prefault", "rusage", "counters", "affinity", "tcp_port"):
+            self.assertIn(name, NAMED)
+        self.assertEqual(words(F=True), words(prefault=True))
+        with self.assertRaisesRegex(TypeError, "prefault and F both give -F"):
+            words(prefault=True, F=True)
 
     def test_false_and_none_are_left_out(self):
         self.assertEqual(words(ipc=None, sflag=False, bare=False, buffersize=None), [])
@@ -49,8 +59,8 @@ class OptionWords(unittest.TestCase):
             words(buffersize=1024, b=512)
 
     def test_unknown_long_names_are_refused(self):
-        with self.assertRaisesRegex(TypeError, "unknown parameter 'prefault'"):
-            option_words({}, {"prefault": True})
+        with self.assertRaisesRegex(TypeError, "unknown parameter 'latency'"):
+            option_words({}, {"latency": True})
         with self.assertRaises(TypeError):
             option_words({}, {"é": True})
         with self.assertRaises(TypeError):

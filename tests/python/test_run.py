@@ -40,6 +40,12 @@ class Run(unittest.TestCase):
         self.assertIn("counters_context_switches", rows[0])
         self.assertEqual(rows[0]["counters"], "sw")
 
+    def test_prefault(self):
+        rows = run(buffersize=65536, totalsize="1m", bare=True, prefault=True, frame=False)
+        self.assertEqual(rows.attrs["argv"][1:], ["-j", "-i", "pipe", "-b", "65536", "-t", "1m", "-B", "-F", "2thread"])
+        self.assertIs(rows[0]["prefault"], True)
+        self.assertIs(run(buffersize=65536, totalsize="1m", bare=True, frame=False)[0]["prefault"], False)
+
     def test_verbose_puts_the_host_in_attrs(self):
         rows = run(buffersize=65536, totalsize="1m", bare=True, verbose=True, frame=False)
         self.assertEqual(rows.attrs["host"]["page_size"], os.sysconf("SC_PAGE_SIZE"))

@@ -156,12 +156,27 @@ class Sweep(unittest.TestCase):
             sweep("pipe", sizes="4096", totalsize="256k", outdir=self.dir, b=4096)
         self.assertIn("set by sweep.sh itself", cm.exception.message)
 
+    def test_a_cpu_the_sweep_may_not_use_is_refused(self):
+        # -a 99: no such CPU here; every run would fail at setup, so none runs.
+        with self.assertRaises(IpcStaticError) as cm:
+            sweep("pipe", sizes="4096", totalsize="256k", trials=1, outdir=self.dir, bare=True, affinity=99)
+        self.assertEqual(cm.exception.returncode, 64)
+        self.assertIn("CPU 99 is not one this sweep may run on", cm.exception.message)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "results.csv")))
+
     def test_failed_runs_are_rows_and_a_warning(self):
-        # -a 99: no such CPU; every run fails at setup.
+        # A binary that passes sweep.sh's 4 KiB check run, then fails every
+        # run at setup: nothing succeeded, exit 1.
+        failing = os.path.join(self.dir, "failing-ipc-static")
+        with open(failing, "w") as f:
+            f.write('#!/bin/sh\ncase " $* " in *" -t 4096 "*) exec %s "$@" ;; esac\n'
+                    'echo "ipc-static: socket: no" >&2\nexit 71\n' % support.BINARY)
+        os.chmod(failing, 0o755)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with self.assertRaises(IpcStaticError) as cm:
-                sweep("pipe", sizes="4096", totalsize="256k", trials=1, outdir=self.dir, bare=True, affinity=99)
+                sweep("pipe", sizes="4096", totalsize="256k", trials=1, outdir=os.path.join(self.dir, "all-failed"),
+                      bare=True, binary=failing)
         self.assertEqual(cm.exception.returncode, 1)
         # Some fail, some succeed: rows, and a warning.
         out = os.path.join(self.dir, "mixed")

@@ -117,6 +117,17 @@ class Live(unittest.TestCase):
                 if "brackets opened" in t.values:
                     self.assertEqual(t.values["brackets opened"], 1)
 
+    def test_prefault_leaves_no_first_touch_in_the_loop(self):
+        # 8 MiB buffers: 2,048 pages each, first touched in the loop unless pre-faulted.
+        args = dict(buffersize="8m", totalsize="16m", quiet=False, frame=False)
+        touched = trace("loop-faults", **args)
+        faulted = trace("loop-faults", prefault=True, **args)
+        self.assertIn("-F", faulted.command)
+        self.assertEqual((touched.samples[0]["prefault"], faulted.samples[0]["prefault"]), (False, True))
+        in_loop = lambda t: int(str(t.values["loop faults"]).split()[0])
+        self.assertGreaterEqual(in_loop(touched), 4096)
+        self.assertLess(in_loop(faulted), 64)
+
     def test_benchmark_usage_error(self):
         with self.assertRaises(TraceError) as cm:
             trace("loop-returns", buffersize=3000)

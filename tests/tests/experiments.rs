@@ -204,6 +204,81 @@ fn bad_arguments_exit_64_before_any_run() {
     assert!(help.stdout.contains("usage: scripts/sweep.sh"));
 }
 
+/// What only the machine or the file system can refuse: a CPU the sweep may
+/// not run on (every run would fail at sched_setaffinity), an output
+/// directory that cannot be made, and benchmark arguments that probe-effect.sh
+/// learns are bad from its first run: one line, the right code, nothing left.
+#[test]
+fn refusals_that_need_the_machine_leave_nothing_behind() {
+    let scratch = Scratch::new("refusals");
+    let mark = scratch.join("ran");
+    let fake = scratch.join("fake ipc-static");
+    write_script(&fake, &format!("touch {}\nexec {} \"$@\"\n", shell_quote(s(&mark)), shell_quote(s(&binary()))));
+    let dir = scratch.join("out");
+    // CPU 1000: ipc-static parses it (0..1023), but no machine here may run on it.
+    for pin in ["1000", "0,1000"] {
+        let out = script("sweep.sh", &["-o", s(&dir), "-a", pin, "-b", "4k", "-t", "4k"], &[("IPC_STATIC", &fake)]);
+        assert_eq!(out.code, Some(64), "-a {pin}");
+        assert!(out.stderr.starts_with("sweep.sh: -a ") && out.stderr.contains("CPU 1000"), "{}", out.stderr);
+        assert_eq!(out.stderr.lines().count(), 1, "one line: {}", out.stderr);
+        assert!(!mark.exists() && !dir.exists(), "-a {pin}: a run or a directory before the refusal");
+    }
+    // An output directory under a regular file: 73 (EX_CANTCREAT), in the sweep's own words.
+    let file = scratch.join("a file");
+    fs::write(&file, "").unwrap();
+    let under_file = file.join("out");
+    let out = script("sweep.sh", &["-o", s(&under_file), "-B", "-n", "1", "-b", "4k", "-t", "4k", "-i", "pipe"], &[]);
+    assert_eq!(out.code, Some(73), "{}", out.stderr);
+    let last = out.stderr.lines().last().unwrap_or("");
+    assert_eq!(last, format!("sweep.sh: cannot create {}/raw", s(&under_file)));
+    assert!(!out.stderr.contains("mkdir:"), "{}", out.stderr);
+    let tracer = fake_tracer(&scratch);
+    let out = script("probe-effect.sh", &["-o", s(&under_file), "-n", "1", "--", "-B", "-t", "1m", "2thread"], &[("TRACE_SH", &tracer)]);
+    assert_eq!(out.code, Some(73), "{}", out.stderr);
+    assert_eq!(out.stderr.trim(), format!("probe-effect.sh: cannot create {}/raw", s(&under_file)));
+    // Arguments ipc-static refuses: 64, and the directories this run made are
+    // gone, so that the next comparison into the same DIR is not refused.
+    let nested = scratch.join("new/pe");
+    let out = script("probe-effect.sh", &["-o", s(&nested), "-n", "2", "--", "-B", "-Z", "2thread"], &[("TRACE_SH", &tracer)]);
+    assert_eq!(out.code, Some(64), "{}", out.stderr);
+    assert!(out.stderr.lines().last().unwrap_or("").contains("ipc-static refuses the arguments"), "{}", out.stderr);
+    assert!(!out.stderr.contains("FAILED"), "a refusal is not a failed run of a comparison: {}", out.stderr);
+    assert!(!scratch.join("new").exists(), "a refused comparison left its directories");
+    // Into a directory that was there: it stays, empty of this script's files.
+    fs::create_dir_all(&nested).unwrap();
+    let out = script("probe-effect.sh", &["-o", s(&nested), "-n", "2", "--", "-B", "-Z", "2thread"], &[("TRACE_SH", &tracer)]);
+    assert_eq!(out.code, Some(64), "{}", out.stderr);
+    assert_eq!(fs::read_dir(&nested).unwrap().count(), 0, "a refused comparison left files");
+    let out = script("probe-effect.sh", &["-o", s(&nested), "-n", "1", "--", "-B", "-b", "64k", "-t", "1m", "2thread"], &[("TRACE_SH", &tracer)]);
+    assert_eq!(out.code, Some(0), "the next comparison into the same DIR: {}", out.stderr);
+    // A DIR with a runs.csv but no .meta (an older layout): refused in one line.
+    let older = scratch.join("older");
+    fs::create_dir_all(&older).unwrap();
+    fs::write(older.join("runs.csv"), "run,kind\n").unwrap();
+    let out = script("probe-effect.sh", &["-o", s(&older), "-n", "1", "--", "-B", "2thread"], &[("TRACE_SH", &tracer)]);
+    assert_eq!(out.code, Some(64), "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "one line: {}", out.stderr);
+    assert!(out.stderr.contains("holds another comparison (older format)"), "{}", out.stderr);
+}
+
+/// sweep.sh's options group and take values as getopt(3) has them.
+#[test]
+fn sweep_options_group_as_getopt_does() {
+    let scratch = Scratch::new("getopt");
+    let dir = scratch.join("out");
+    let out = script("sweep.sh", &["-BFn1", "-b4k,64k", "-t256k", "-ipipe", "-o", s(&dir)], &[]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let meta = fs::read_to_string(dir.join("sweep.meta")).unwrap();
+    assert!(meta.contains("bare=1\nprefault=1\n"), "-BF: {meta}");
+    let (_, rows) = csv_rows(&dir.join("results.csv"));
+    assert_eq!(rows.len(), 2, "-n1, two sizes");
+    let out = script("sweep.sh", &["-Bx"], &[]);
+    assert_eq!(out.code, Some(64));
+    assert_eq!(out.stderr, "sweep.sh: unknown argument '-x' (try -h)\n");
+    let out = script("sweep.sh", &["-Bn"], &[]);
+    assert_eq!((out.code, out.stderr.as_str()), (Some(64), "sweep.sh: option -n needs a value (try -h)\n"));
+}
+
 fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
 }
@@ -620,10 +695,27 @@ fn io_count_counts_the_loops_calls_without_a_probe() {
     // The 1thread loop on 64 KiB blocks reads each block whole: exactly 16.
     let c = count(&["-B", "-q", "-b", "65536", "-t", "1048576", "1thread"]);
     assert_eq!(c["reads"] - base["reads"], 16, "{c:?}");
+    // No such program: one line and 127, as env(1); a count file that cannot
+    // be written: one line of its own, the program's status kept.
+    let out = Command::new(&counter).args(["/nonexistent/ipc-static", "-B", "2thread"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(127));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "io-count.sh: /nonexistent/ipc-static: no such program\n");
+    let out = Command::new(&counter)
+        .arg(binary())
+        .args(["-B", "-q", "-b", "4096", "-t", "64k", "2thread"])
+        .env("IO_COUNT_FILE", "/nonexistent/counts")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "io-count.sh: cannot write the counts to /nonexistent/counts\n");
 }
 
 #[test]
 fn bench_quick_prints_its_table() {
+    // An output directory that cannot be made: one line, 73, before any run.
+    let out = script("bench.sh", &["--quick", "-o", "/proc/no-such-dir"], &[]);
+    assert_eq!(out.code, Some(73), "{}", out.stderr);
+    assert_eq!(out.stderr, "bench.sh: cannot create /proc/no-such-dir/raw: No such file or directory\n");
     // `make bench QUICK=1` runs scripts/bench.sh --quick; figures are printed, never asserted.
     let scratch = Scratch::new("bench");
     let dir = scratch.join("bench out");

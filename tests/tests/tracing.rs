@@ -884,6 +884,80 @@ fn trace_sh_writes_to_a_file_and_finds_the_binary_next_to_scripts() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+/// bpftrace does not pass the benchmark's exit status on; trace.sh reads its
+/// stderr instead: 64 when ipc-static refused its arguments, 1 when it failed
+/// under the tracer, each with trace.sh's own line last. And bpftrace runs as
+/// trace.sh's child: a SIGTERM to trace.sh alone still stops the run at once.
+#[test]
+fn trace_sh_says_when_the_benchmark_failed_and_passes_signals_on() {
+    if !can_trace("trace_sh_says_when_the_benchmark_failed_and_passes_signals_on") {
+        return;
+    }
+    let _guard = TRACE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = temp_dir("failed-under-tracer");
+    let folded = dir.join("x.folded");
+    let folded = folded.to_str().unwrap();
+    for (analysis, args, code, ours, its) in [
+        ("loop-returns", &["-B", "-q", "-b", "3000", "2thread"][..], 64, "trace.sh: ipc-static refused its arguments", "ipc-static: total size"),
+        ("loop-profile", &["-o", folded, "--", "-B", "-q", "-Z", "2thread"][..], 64, "trace.sh: ipc-static refused its arguments", "ipc-static: unknown option"),
+        // CPU 1000 parses (0..1023) but is no CPU of this machine: exit 71 at setup.
+        ("loop-syscalls", &["-B", "-q", "-a", "1000", "2thread"][..], 1, "trace.sh: ipc-static failed under bpftrace", "sched_setaffinity"),
+    ] {
+        let mut cmd = Command::new("timeout");
+        cmd.arg("300").arg(trace_sh()).arg(analysis);
+        if args[0] != "-o" {
+            cmd.arg("--");
+        }
+        let out = cmd.args(args).env("IPC_STATIC", binary()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        eprintln!("trace.sh {analysis} {args:?}: exit {:?}: {}", out.status.code(), stderr.lines().last().unwrap_or(""));
+        assert_eq!(out.status.code(), Some(code), "{analysis} {args:?}: {stderr}");
+        assert!(stderr.contains(its), "the benchmark's own line is kept: {stderr}");
+        assert!(stderr.lines().last().unwrap_or("").starts_with(ours), "{stderr}");
+        assert!(!stderr.contains("RLIMIT_MEMLOCK"), "{stderr}");
+    }
+    // A run of a terabyte (minutes), stopped by a SIGTERM to trace.sh alone
+    // once its loop has begun: bpftrace ends it and prints what it has.
+    let log = dir.join("long.out");
+    let mut child = Command::new(trace_sh())
+        .args(["loop-returns", "--", "-B", "-q", "-t", "1024g", "2thread"])
+        .env("IPC_STATIC", binary())
+        .stdout(fs::File::create(&log).unwrap())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !fs::read_to_string(&log).unwrap_or_default().contains("bracket 1 open") {
+        assert!(started.elapsed() < std::time::Duration::from_secs(120), "the traced loop never began");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let text = fs::read_to_string(&log).unwrap();
+    let bench: u32 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("tracing ipc-static (pid ").and_then(|r| r.split(')').next()))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no benchmark pid in:\n{text}"));
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = Command::new("kill").args(["-KILL", &bench.to_string()]).status();
+            let _ = child.kill();
+            panic!("trace.sh did not pass SIGTERM on: the terabyte run went on");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let text = fs::read_to_string(&log).unwrap();
+    eprintln!("trace.sh after SIGTERM: {status:?}, {}", text.lines().filter(|l| l.starts_with("read calls")).collect::<String>());
+    assert!(text.contains("brackets opened: 1"), "bpftrace printed its end:\n{text}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(!Path::new(&format!("/proc/{bench}")).exists(), "the benchmark (pid {bench}) outlived trace.sh");
+    let _ = fs::remove_dir_all(&dir);
+}
+
 /// The benchmark itself still runs untraced with the same arguments the
 /// tracing tests use (so a failure above is the tracing's, not the binary's).
 #[test]
@@ -1316,6 +1390,37 @@ fn the_symbol_file_belongs_to_the_binary() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+/// The user frames the scripts' headers show (their real example output) are
+/// functions of today's binary: a rename in src/ must reach the examples.
+#[test]
+fn headers_show_only_functions_the_binary_has() {
+    let sym = root().join("ipc-static.sym");
+    let Ok(table) = fs::read_to_string(&sym) else {
+        panic!("{} missing: make writes it beside ./ipc-static", sym.display());
+    };
+    let names: std::collections::HashSet<&str> =
+        table.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.splitn(3, ' ').nth(2)).collect();
+    let mut checked = 0;
+    for dir in ["scripts/bpftrace", "scripts/dtrace", "scripts"] {
+        for entry in fs::read_dir(root().join(dir)).unwrap().flatten() {
+            let path = entry.path();
+            if !path.is_file() {
+                continue;
+            }
+            let text = fs::read_to_string(&path).unwrap_or_default();
+            for (at, _) in text.match_indices("ipc_static::") {
+                let name: String =
+                    text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':').collect();
+                let name = name.trim_end_matches(':');
+                assert!(names.contains(name), "{}: {name} is not a function of ./ipc-static (ipc-static.sym)", path.display());
+                checked += 1;
+            }
+        }
+    }
+    eprintln!("{checked} user frames in the scripts' headers, all in ipc-static.sym");
+    assert!(checked > 0, "the loop-profile headers show user frames");
+}
+
 /// flamegraph.sh --diff on two small profiles: the frame that grew is red,
 /// the one that shrank blue; and its errors.
 #[test]
@@ -1329,13 +1434,19 @@ fn flamegraph_sh_draws_red_for_growth_blue_for_shrinkage_and_says_what_is_wrong(
     fs::write(&empty, "").unwrap();
     let svg = dir.join("diff.svg");
     let path = |p: &Path| p.to_str().unwrap().to_string();
-    // Errors first: they need no inferno. Usage 64, missing file 66.
+    // Errors first: they need no inferno. Usage 64, missing file or a
+    // directory 66, an SVG that cannot be written 73 (before any drawing).
+    let nowhere = dir.join("no-such-dir/x.svg");
     for (args, code) in [
         (vec!["--diff".to_string(), path(&before)], 64),
         (vec![path(&before), path(&after)], 64),
         (vec!["--normalize".to_string(), path(&before)], 64),
         (vec!["-x".to_string(), path(&before)], 64),
         (vec![path(&dir.join("missing.folded"))], 66),
+        (vec![path(&dir)], 66),
+        (vec!["--diff".to_string(), path(&before), path(&dir)], 66),
+        (vec!["-o".to_string(), path(&nowhere), path(&before)], 73),
+        (vec!["-o".to_string(), path(&dir), path(&before)], 73),
     ] {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (got, stderr) = flamegraph(&args, &[]);
@@ -1371,10 +1482,14 @@ fn flamegraph_sh_draws_red_for_growth_blue_for_shrinkage_and_says_what_is_wrong(
     let script = fs::read_to_string(root().join("scripts/flamegraph.sh")).unwrap();
     let pin = |text: &str| text.lines().find_map(|l| l.strip_prefix("INFERNO_VERSION=")).map(str::to_string);
     assert_eq!(pin(&deps), pin(&script), "install-deps.sh and flamegraph.sh pin the same inferno");
-    // An empty profile: 65, one line.
+    assert!(!nowhere.parent().unwrap().exists(), "nothing made for an SVG that cannot be written");
+    // An empty profile: 65, one line, and no empty SVG left behind.
     let (code, stderr) = flamegraph(&[&path(&empty)], &[]);
     assert_eq!(code, Some(65), "{stderr}");
     assert!(stderr.contains("no stacks") && stderr.lines().count() == 1, "{stderr}");
+    let (code, stderr) = flamegraph(&["-o", &path(&svg), &path(&empty)], &[]);
+    assert_eq!(code, Some(65), "{stderr}");
+    assert!(!svg.exists(), "an empty profile leaves no SVG file");
     let (code, stderr) = flamegraph(&["--diff", "-t", "grows vs shrinks", "-o", &path(&svg), &path(&before), &path(&after)], &[]);
     assert_eq!(code, Some(0), "{stderr}");
     let texts = svg_texts(&svg);
