@@ -1,12 +1,16 @@
 //! The IPC object between the two sides: a pipe (pipe.rs), a UNIX-domain
-//! socket pair (local.rs) or a loopback TCP connection (tcp.rs). Each kind
-//! opens its two descriptors; this file makes them the sender's and the
-//! receiver's [`End`], sizes and reports the kernel's buffers, and is all
-//! that the rest of the program sees of them.
+//! socket pair (local.rs), a loopback TCP connection (tcp.rs), or shared
+//! memory (shmem.rs). Each kind opens its two descriptors, or its two sides
+//! of a [`Channel`]; this file makes them the sender's and the receiver's
+//! [`End`], sizes and reports the kernel's buffers, and is all that the
+//! rest of the program sees of them.
 
 mod local;
 mod pipe;
+mod shmem;
 mod tcp;
+
+pub use shmem::{Channel, Peer};
 
 use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -18,20 +22,22 @@ use crate::error::Error;
 use crate::sys::fd::{self, SocketBuffer};
 
 /// One side's end of the IPC object. The modes move data only through
-/// [`End::send`] and [`End::receive`], so a kind without descriptors (a
-/// shared buffer) can be one more variant.
-pub enum End {
+/// [`End::send`] and [`End::receive`], whatever the kind.
+pub enum End<'a> {
     /// A pipe end or a connected stream socket: write(2) sends, read(2)
     /// receives.
     Fd(OwnedFd),
+    /// A side of a shared-memory channel: copies in, or out.
+    Shmem(shmem::Side<'a>),
 }
 
-impl End {
+impl End<'_> {
     /// Sends from the start of `bytes`; returns how many were sent
     /// (write(2)). EAGAIN when a non-blocking end is full.
     pub fn send(&self, bytes: &[u8]) -> Result<usize, Errno> {
         match self {
             End::Fd(fd) => rustix::io::write(fd, bytes),
+            End::Shmem(side) => side.send(bytes),
         }
     }
 
@@ -40,20 +46,63 @@ impl End {
     pub fn receive(&self, buffer: &mut [u8]) -> Result<usize, Errno> {
         match self {
             End::Fd(fd) => rustix::io::read(fd, buffer),
+            End::Shmem(side) => side.receive(buffer),
         }
     }
 
-    fn fd(&self) -> BorrowedFd<'_> {
+    /// The call a failed send names: write, or shmem's futex (or `shmem`
+    /// when the receiver was gone).
+    pub fn send_call(&self) -> &'static str {
         match self {
-            End::Fd(fd) => fd.as_fd(),
+            End::Fd(_) => "write",
+            End::Shmem(side) => side.failed_call(),
+        }
+    }
+
+    /// The call a failed receive names: read, or shmem's futex or waitid
+    /// (or `shmem` when the sender was gone).
+    pub fn receive_call(&self) -> &'static str {
+        match self {
+            End::Fd(_) => "read",
+            End::Shmem(side) => side.failed_call(),
+        }
+    }
+
+    /// After fork(2), in the process that does not use this end: lets go of
+    /// its copy. A descriptor is closed; a shared-memory side is not (that
+    /// would close the channel for the other process too).
+    pub fn drop_copy(self) {
+        if let End::Shmem(side) = self {
+            core::mem::forget(side);
+        }
+    }
+
+    /// Across a fork: the other process, which a shared-memory side checks
+    /// on while it waits (a descriptor's kernel tells it instead).
+    pub fn watch(&mut self, peer: Peer) {
+        if let End::Shmem(side) = self {
+            side.watch(peer);
+        }
+    }
+
+    /// Did the last send fail only because the receiver was gone, which it
+    /// reports itself? (For a descriptor, SIGPIPE says so instead.)
+    pub fn peer_gone(&self) -> bool {
+        matches!(self, End::Shmem(side) if side.peer_gone())
+    }
+
+    fn fd(&self) -> Option<BorrowedFd<'_>> {
+        match self {
+            End::Fd(fd) => Some(fd.as_fd()),
+            End::Shmem(_) => None,
         }
     }
 }
 
 /// The two ends of one IPC object, and what the kernel says about it.
-pub struct Ends {
-    pub sender: End,
-    pub receiver: End,
+pub struct Ends<'a> {
+    pub sender: End<'a>,
+    pub receiver: End<'a>,
     /// The TCP port actually used (the kernel's pick for `-p 0`); 0 otherwise.
     pub port: u16,
     /// (writer, reader) kernel buffer sizes, asked for with -v and -j; None
@@ -61,13 +110,29 @@ pub struct Ends {
     pub kernel_buffers: Option<(usize, usize)>,
 }
 
-/// Opens the IPC object of `config`. With `nonblocking` (1thread), both ends
-/// are non-blocking from the start, which costs no extra system call.
-pub fn open(config: &Config, nonblocking: bool) -> Result<Ends, Error> {
-    let (reader, writer, port) = match config.ipc {
-        IpcType::Pipe => pipe::open(nonblocking)?,
-        IpcType::Local => local::open(nonblocking)?,
-        IpcType::Tcp => tcp::open(config.port, nonblocking)?,
+/// Maps shmem's channel (None for the other kinds): made before the ends,
+/// which borrow it, and in 2proc before the fork.
+pub fn channel(config: &Config) -> Result<Option<Channel>, Error> {
+    match config.ipc {
+        IpcType::Shmem => Channel::open(config).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Opens the IPC object of `config`: the two sides of `channel` if there is
+/// one. With `nonblocking` (1thread), both ends are non-blocking from the
+/// start, which costs no extra system call.
+pub fn open<'a>(config: &Config, nonblocking: bool, channel: Option<&'a Channel>) -> Result<Ends<'a>, Error> {
+    let (reader, writer, port) = match (config.ipc, channel) {
+        (_, Some(channel)) => {
+            let (sender, receiver) = channel.sides(nonblocking);
+            let (sender, receiver) = (End::Shmem(sender), End::Shmem(receiver));
+            return Ok(Ends { sender, receiver, port: 0, kernel_buffers: None });
+        }
+        (IpcType::Pipe, _) => pipe::open(nonblocking)?,
+        (IpcType::Local, _) => local::open(nonblocking)?,
+        (IpcType::Tcp, _) => tcp::open(config.port, nonblocking)?,
+        (IpcType::Shmem, None) => return Err(Error::os("mmap", rustix::io::Errno::INVAL)),
     };
     if config.size_kernel_buffers {
         size_kernel_buffers(config, &reader, &writer)?;
@@ -83,7 +148,7 @@ fn size_kernel_buffers(config: &Config, reader: &OwnedFd, writer: &OwnedFd) -> R
     let size = config.buffer_size;
     match config.ipc {
         IpcType::Pipe => pipe::set_capacity(writer, size),
-        IpcType::Local | IpcType::Tcp => {
+        _ => {
             sockopt::set_socket_send_buffer_size(writer, size).map_err(|e| Error::os("setsockopt SO_SNDBUF", e))?;
             sockopt::set_socket_recv_buffer_size(reader, size).map_err(|e| Error::os("setsockopt SO_RCVBUF", e))
         }
@@ -96,19 +161,20 @@ fn size_kernel_buffers(config: &Config, reader: &OwnedFd, writer: &OwnedFd) -> R
 fn kernel_buffer_sizes(ipc: IpcType, reader: &OwnedFd, writer: &OwnedFd) -> Option<(usize, usize)> {
     match ipc {
         IpcType::Pipe => pipe::capacity(writer).map(|size| (size, size)),
-        IpcType::Local | IpcType::Tcp => Some((
+        _ => Some((
             fd::socket_buffer_size(writer, SocketBuffer::Send).ok()?,
             fd::socket_buffer_size(reader, SocketBuffer::Receive).ok()?,
         )),
     }
 }
 
-impl Ends {
+impl Ends<'_> {
     /// Sleeps until the sender can send (if `send`) or the receiver can
     /// receive (if `receive`): poll(2) without a timeout, for 1thread's
-    /// non-blocking ends.
+    /// non-blocking ends. (A shared-memory slot is always either empty or
+    /// full, so one of the two can always move: it never waits.)
     pub fn wait_until_ready(&self, send: bool, receive: bool) -> Result<(), Errno> {
-        let (sender, receiver) = (self.sender.fd(), self.receiver.fd());
+        let (Some(sender), Some(receiver)) = (self.sender.fd(), self.receiver.fd()) else { return Ok(()) };
         let mut fds = [PollFd::new(&sender, PollFlags::OUT), PollFd::new(&receiver, PollFlags::IN)];
         let watched = match (send, receive) {
             (true, true) => &mut fds[..],

@@ -116,11 +116,16 @@ fn run_once(config: &Config, leave_to_exit: bool) -> Result<Sample, Error> {
     let (stack, buffers) = mapping.bytes_mut().split_at_mut(stack_size);
     let (receive_area, send_buffer) = buffers.split_at_mut(receive_area);
     let receive_buffer = receive_area.get_mut(..config.buffer_size).unwrap_or_default();
+    // shmem's slot: a mapping of its own (shared with the 2proc child).
+    let mut channel = ipc::channel(config)?;
     if config.prefault {
         setup::touch_every_page(receive_buffer);
         setup::touch_every_page(send_buffer);
+        if let Some(channel) = channel.as_mut() {
+            setup::touch_every_page(channel.bytes_mut());
+        }
     }
-    let ends = ipc::open(config, config.mode == Mode::OneThread)?;
+    let ends = ipc::open(config, config.mode == Mode::OneThread, channel.as_ref())?;
     let mut sample = Sample { port: ends.port, kernel_buffers: ends.kernel_buffers, ..Sample::default() };
     if !config.bare {
         setup::quiesce();
@@ -134,6 +139,7 @@ fn run_once(config: &Config, leave_to_exit: bool) -> Result<Sample, Error> {
     };
     (sample.usage, sample.counts) = probe.measured(window.opened, window.closed)?;
     setup::release(probe, leave_to_exit);
+    setup::release(channel, leave_to_exit);
     setup::release(mapping, leave_to_exit);
     sample.nanos = clock::elapsed_nanos(window.start, window.finish)?;
     Ok(sample)

@@ -10,8 +10,8 @@ use rustix::process::{Pid, WaitOptions, WaitStatus};
 use rustix::time::Timespec;
 
 use crate::args::Config;
-use crate::error::Error;
-use crate::ipc::Ends;
+use crate::error::{Error, EX_IOERR};
+use crate::ipc::{Ends, Peer};
 use crate::measure::clock;
 use crate::measure::probe::{Mark, Probe, Window};
 use crate::sys::memory::Mapping;
@@ -40,12 +40,14 @@ pub fn run(
 ) -> Result<Window, Error> {
     let total = config.total_size;
     let mut shared = Mapping::shared(STAMP_BYTES).map_err(|e| Error::os("mmap", e))?;
-    let Ends { sender, receiver, .. } = ends;
+    let Ends { mut sender, mut receiver, .. } = ends;
     match process::fork().map_err(|e| Error::os("fork", e))? {
         Forked::Child => {
             // Without the reader here, the sender's writes fail with EPIPE
-            // if the parent dies, so the child never lingers.
-            drop(receiver);
+            // if the parent dies, so the child never lingers (shmem: it
+            // watches its parent instead).
+            receiver.drop_copy();
+            sender.watch(Peer::Parent);
             if !config.bare {
                 sleep_one_second();
             }
@@ -69,10 +71,14 @@ pub fn run(
                     0
                 }
                 // If the parent is gone or failed, SIGPIPE has usually ended
-                // this child already; any error that still arrives here is
-                // reported, so that the failing call is named.
+                // this child already; shmem has no SIGPIPE, so it ends as
+                // quietly. Any other error is reported, so that the failing
+                // call is named, and the writer closed at once (shmem has no
+                // descriptor for _exit to close).
+                Err(_) if sender.peer_gone() => EX_IOERR,
                 Err(e) => {
                     e.report();
+                    drop(sender);
                     e.exit_code
                 }
             };
@@ -80,8 +86,9 @@ pub fn run(
         }
         Forked::Parent(child) => {
             // Without the writer here, the receiver sees end of file if the
-            // child dies.
-            drop(sender);
+            // child dies (shmem: it watches the child instead).
+            sender.drop_copy();
+            receiver.watch(Peer::Child(child));
             // -g's first snapshot after the fork, and RUSAGE_CHILDREN added
             // to the second after wait4, when it holds the child.
             let usage_before = probe.usage();

@@ -25,7 +25,7 @@ pub const STACK_SIZE: usize = 64 * 1024;
 
 /// All the sender thread is given.
 struct SenderJob<'a> {
-    writer: Option<End>,
+    writer: Option<End<'a>>,
     buffer: &'a [u8],
     config: &'a Config,
     probe: &'a Probe,

@@ -1662,7 +1662,8 @@ const SIZE_VALUES: &[&[u8]] = &[
     b"9223372036854775807", b"4611686018427387904", b"18014398509481984k", b"17179869184g", b"16777216k",
     b"\xff", b"4\xff", b"\xd9\xa3", b"\xef\xbc\x91", b"\xc3\xa9", b"4096\n", b"\t", b"'4096'", b"$HOME", b"-",
 ];
-const IPC_VALUES: &[&[u8]] = &[b"pipe", b"local", b"tcp", b"PIPE", b"shmem", b"", b"pipe ", b"tc", b"tcpp", b"\xff", b"-B", b"--"];
+const IPC_VALUES: &[&[u8]] =
+    &[b"pipe", b"local", b"tcp", b"shmem", b"PIPE", b"shm", b"shmem ", b"", b"pipe ", b"tc", b"tcpp", b"\xff", b"-B", b"--"];
 const PORT_VALUES: &[&[u8]] = &[
     b"0", b"1", b"80", b"10141", b"65535", b"65536", b"-1", b"+1", b"99999999999999999999", b"http", b"", b"0x50",
     b"\xff", b"1k",
@@ -1679,6 +1680,7 @@ struct ModelConfig {
     mode: u8,
     tcp: bool,
     pipe: bool,
+    shmem: bool,
     buffer: u64,
     total: u64,
     port: u64,
@@ -1724,6 +1726,7 @@ fn model(args: &[Vec<u8>]) -> Model {
         mode: 0,
         tcp: false,
         pipe: true,
+        shmem: false,
         buffer: 131072,
         total: 16777216,
         port: 10141,
@@ -1784,9 +1787,10 @@ fn model(args: &[Vec<u8>]) -> Model {
                             _ => return Model::Invalid,
                         },
                         _ => match value {
-                            b"pipe" => (c.pipe, c.tcp) = (true, false),
-                            b"local" => (c.pipe, c.tcp) = (false, false),
-                            b"tcp" => (c.pipe, c.tcp) = (false, true),
+                            b"pipe" => (c.pipe, c.tcp, c.shmem) = (true, false, false),
+                            b"local" => (c.pipe, c.tcp, c.shmem) = (false, false, false),
+                            b"tcp" => (c.pipe, c.tcp, c.shmem) = (false, true, false),
+                            b"shmem" => (c.pipe, c.tcp, c.shmem) = (false, false, true),
                             _ => return Model::Invalid,
                         },
                     }
@@ -1805,6 +1809,10 @@ fn model(args: &[Vec<u8>]) -> Model {
         return Model::Invalid;
     }
     if !c.total.is_multiple_of(c.buffer) || c.buffer.checked_mul(2).is_none_or(|b| b > usize::MAX as u64) {
+        return Model::Invalid;
+    }
+    // Shared memory has no kernel buffer for -s to size.
+    if c.size_kernel && c.shmem {
         return Model::Invalid;
     }
     Model::Valid(c)
@@ -1889,7 +1897,7 @@ fn plausible(rng: &mut Rng) -> Vec<Vec<u8>> {
     let t = render(total, rng);
     let mut pairs = vec![option_tokens(rng, b'b', b), option_tokens(rng, b't', t)];
     if rng.chance(40) {
-        let ipc = rng.pick(&[&b"pipe"[..], b"local", b"tcp"]).to_vec();
+        let ipc = rng.pick(&[&b"pipe"[..], b"local", b"tcp", b"shmem"]).to_vec();
         let tcp = ipc == b"tcp";
         pairs.push(option_tokens(rng, b'i', ipc));
         if tcp {
@@ -2113,6 +2121,8 @@ fn parser_model_agrees_with_the_documented_cases() {
     assert!(matches!(v(&["-b", "1", "-t", "18446744073709551615", "1thread"]), Model::Valid(_)));
     assert_eq!(v(&["-b", "18446744073709551615", "-t", "18446744073709551615", "1thread"]), Model::Invalid);
     assert!(matches!(v(&["-p", "0", "-i", "tcp", "2thread"]), Model::Valid(c) if c.port == 0));
+    assert!(matches!(v(&["-i", "shmem", "1thread"]), Model::Valid(c) if c.shmem && !c.pipe));
+    assert_eq!(v(&["-s", "-i", "shmem", "2thread"]), Model::Invalid);
     assert_eq!(v(&["-p", "65536", "2thread"]), Model::Invalid);
     assert_eq!(v(&["-x", "-h"]), Model::Invalid);
     assert_eq!(v(&["-B", "-h", "-x"]), Model::Help);
