@@ -49,7 +49,7 @@ impl Channel {
     /// The sender's side and the receiver's; `nonblocking` (1thread): a
     /// side that would have to wait gets EAGAIN instead.
     pub fn sides(&self, nonblocking: bool) -> (Side<'_>, Side<'_>) {
-        let side = |role| Side { channel: self, role, nonblocking, peer: None, failure: Cell::new(Failure::PeerGone) };
+        let side = |role| Side { channel: self, role, nonblocking, peer: None, failure: Cell::new(Failure::Nothing) };
         (side(Role::Putter), side(Role::Taker))
     }
 }
@@ -64,6 +64,8 @@ pub enum Peer {
 /// it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Failure {
+    /// None yet (an end of file names `shmem`).
+    Nothing,
     /// The other side closed, or its process is gone.
     PeerGone,
     Futex,
@@ -130,7 +132,7 @@ impl Side<'_> {
     /// the other side was gone.
     pub fn failed_call(&self) -> &'static str {
         match self.failure.get() {
-            Failure::PeerGone => "shmem",
+            Failure::Nothing | Failure::PeerGone => "shmem",
             Failure::Futex => "futex",
             Failure::Waitid => "waitid",
         }
