@@ -85,6 +85,14 @@ impl End<'_> {
         }
     }
 
+    /// -F in a 2proc child: a shared-memory side maps its slot's pages now
+    /// (fork copies no page table entry of a shared mapping).
+    pub fn touch_pages(&self) {
+        if let End::Shmem(side) = self {
+            side.touch_pages();
+        }
+    }
+
     /// Did the last send fail only because the receiver was gone, which it
     /// reports itself? (For a descriptor, SIGPIPE says so instead.)
     pub fn peer_gone(&self) -> bool {

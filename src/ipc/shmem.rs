@@ -128,6 +128,11 @@ impl Side<'_> {
         };
     }
 
+    /// -F in a forked child: maps the slot's pages before the start stamp.
+    pub fn touch_pages(&self) {
+        self.channel.slot.touch_pages();
+    }
+
     /// The call that failed, for messages: futex or waitid, or `shmem` when
     /// the other side was gone.
     pub fn failed_call(&self) -> &'static str {
@@ -292,6 +297,20 @@ mod tests {
             drop(receiver);
             assert_eq!(blocked.join().unwrap(), (Err(Errno::PIPE), true));
         });
+    }
+
+    #[test]
+    fn touching_the_pages_leaves_the_slot_as_it_was() {
+        let channel = channel(&["-i", "shmem", "-b", "8k", "-t", "16k", "2proc"]);
+        let (sender, receiver) = channel.sides(true);
+        sender.touch_pages();
+        let mut buffer = [0u8; 8192];
+        assert_eq!(receiver.receive(&mut buffer), Err(Errno::AGAIN), "still empty");
+        assert_eq!(sender.send(&[7u8; 8192]), Ok(8192));
+        // Full: touching must not claim it, nor write into the block.
+        sender.touch_pages();
+        assert_eq!(receiver.receive(&mut buffer), Ok(8192));
+        assert!(buffer.iter().all(|&b| b == 7));
     }
 
     #[test]

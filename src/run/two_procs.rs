@@ -48,6 +48,9 @@ pub fn run(
             // watches its parent instead).
             receiver.drop_copy();
             sender.watch(Peer::Parent);
+            if config.prefault {
+                sender.touch_pages();
+            }
             if !config.bare {
                 sleep_one_second();
             }

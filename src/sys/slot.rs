@@ -130,6 +130,22 @@ impl Slot {
         Ok(len)
     }
 
+    /// Writes a byte in every 4 KiB of the bytes while it holds the
+    /// putter's claim on an empty slot (else it does nothing), so that this
+    /// process maps every page now: a child forked after the slot was
+    /// touched does not inherit a shared mapping's page table entries.
+    pub fn touch_pages(&self) {
+        if self.claim(EMPTY, FILLING, PUTTER_WAITS, TAKER_CLOSED, None).is_err() {
+            return;
+        }
+        for at in (0..self.capacity()).step_by(4096) {
+            // SAFETY: FILLING is this side's claim, and at is within the
+            // capacity.
+            unsafe { self.mapping.start().add(HEADER + at).write(0) };
+        }
+        let _ = self.release(FILLING, EMPTY, 0);
+    }
+
     /// This side will put or take no more: the other side is told (and
     /// woken, if it sleeps). A failed wake is left to its bounded wait.
     pub fn close(&self, role: Role) {

@@ -464,6 +464,32 @@ fn loop_faults_finds_first_touch_faults() {
     }
 }
 
+/// shmem's slot is user memory like the buffers: untouched, each of its
+/// pages faults in the loop (user faults: the copies are memcpy, not the
+/// kernel's); with -F none does, in 2proc too, where the child maps the
+/// shared slot's pages itself before its start stamp (fork passes no page
+/// table entry of a shared mapping on).
+#[test]
+fn loop_faults_with_shmem_and_its_prefault() {
+    if !can_trace("loop_faults_with_shmem_and_its_prefault") {
+        return;
+    }
+    // 1 MiB blocks: 256 pages per buffer, and one hand-off.
+    let pages = 1_048_576 / 4096;
+    for mode in ["1thread", "2thread", "2proc"] {
+        let t = trace("loop-faults", &bench_args("shmem", mode, "1048576", "1048576"));
+        let untouched = value(&t.stdout, "loop faults:");
+        let mut args = bench_args("shmem", mode, "1048576", "1048576");
+        args.insert(0, "-F");
+        let t = trace("loop-faults", &args);
+        assert_brackets(&t.stdout, 1);
+        let prefaulted = value(&t.stdout, "loop faults:");
+        eprintln!("loop-faults shmem {mode}: {untouched} in the loop untouched, {prefaulted} with -F");
+        assert!(untouched >= 3 * pages, "{mode}: the three buffers' pages fault in the loop\n{}", t.stdout);
+        assert!(prefaulted < 8, "{mode} -F: {prefaulted} faults in the loop\n{}", t.stdout);
+    }
+}
+
 #[test]
 fn whole_program_lists_execve_first_and_exit_group_last() {
     if !can_trace("whole_program_lists_execve_first_and_exit_group_last") {
