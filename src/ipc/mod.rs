@@ -52,6 +52,7 @@ impl End<'_> {
 
     /// The call a failed send names: write, or shmem's futex (or `shmem`
     /// when the receiver was gone).
+    #[inline(never)]
     pub fn send_call(&self) -> &'static str {
         match self {
             End::Fd(_) => "write",
@@ -61,6 +62,7 @@ impl End<'_> {
 
     /// The call a failed receive names: read, or shmem's futex or waitid
     /// (or `shmem` when the sender was gone).
+    #[inline(never)]
     pub fn receive_call(&self) -> &'static str {
         match self {
             End::Fd(_) => "read",

@@ -49,7 +49,7 @@ impl Channel {
     /// The sender's side and the receiver's; `nonblocking` (1thread): a
     /// side that would have to wait gets EAGAIN instead.
     pub fn sides(&self, nonblocking: bool) -> (Side<'_>, Side<'_>) {
-        let side = |role| Side { channel: self, role, nonblocking, peer: None, failure: Cell::new(Failure::Nothing) };
+        let side = |role| Side { channel: self, role, nonblocking, peer: None, failed: Cell::new(None) };
         (side(Role::Putter), side(Role::Taker))
     }
 }
@@ -60,17 +60,9 @@ pub enum Peer {
     Parent,
 }
 
-/// What ended a side's last send or receive in failure: the message names
-/// it.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Failure {
-    /// None yet (an end of file names `shmem`).
-    Nothing,
-    /// The other side closed, or its process is gone.
-    PeerGone,
-    Futex,
-    Waitid,
-}
+/// The call a side's failure names when no call failed: the other side
+/// closed, or its process is gone (else futex or waitid).
+const GONE: &str = "shmem";
 
 /// One side of a channel: it copies in (the putter) or out (the taker).
 /// Dropping it closes the channel for the other side, which stops at once.
@@ -79,7 +71,8 @@ pub struct Side<'a> {
     role: Role,
     nonblocking: bool,
     peer: Option<Watched>,
-    failure: Cell<Failure>,
+    /// The call its last failure names (None: none failed yet).
+    failed: Cell<Option<&'static str>>,
 }
 
 enum Watched {
@@ -136,17 +129,13 @@ impl Side<'_> {
     /// The call that failed, for messages: futex or waitid, or `shmem` when
     /// the other side was gone.
     pub fn failed_call(&self) -> &'static str {
-        match self.failure.get() {
-            Failure::Nothing | Failure::PeerGone => "shmem",
-            Failure::Futex => "futex",
-            Failure::Waitid => "waitid",
-        }
+        self.failed.get().unwrap_or(GONE)
     }
 
     /// Did the last send fail because the receiver is gone (its own
-    /// failure, which it reports itself)?
+    /// failure, which it reports itself)? Not before a send failed.
     pub fn peer_gone(&self) -> bool {
-        self.failure.get() == Failure::PeerGone
+        self.failed.get() == Some(GONE)
     }
 
     fn wait(&self) -> Wait {
@@ -154,7 +143,7 @@ impl Side<'_> {
     }
 
     fn failed(&self, errno: Errno) -> Result<usize, Errno> {
-        self.failure.set(if errno == Errno::PIPE { Failure::PeerGone } else { Failure::Futex });
+        self.failed.set(Some(if errno == Errno::PIPE { GONE } else { "futex" }));
         Err(errno)
     }
 
@@ -169,7 +158,7 @@ impl Side<'_> {
                     Ok(None) | Err(Errno::INTR) => Ok(true),
                     Ok(Some(_)) | Err(Errno::CHILD) => Ok(false),
                     Err(e) => {
-                        self.failure.set(Failure::Waitid);
+                        self.failed.set(Some("waitid"));
                         Err(e)
                     }
                 }
