@@ -143,7 +143,10 @@ impl Side<'_> {
     }
 
     fn failed(&self, errno: Errno) -> Result<usize, Errno> {
-        self.failed.set(Some(if errno == Errno::PIPE { GONE } else { "futex" }));
+        // EAGAIN (1thread's full or empty slot) is no failure.
+        if errno != Errno::AGAIN {
+            self.failed.set(Some(if errno == Errno::PIPE { GONE } else { "futex" }));
+        }
         Err(errno)
     }
 

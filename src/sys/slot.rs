@@ -115,10 +115,13 @@ impl Slot {
             Err(Errno::PIPE) => return Ok(0),
             other => other?,
         }
-        let (length, taken) = (self.word(LENGTH).load(Ordering::Relaxed), self.word(TAKEN).load(Ordering::Relaxed));
-        let len = length.saturating_sub(taken).min(buffer.len());
-        // SAFETY: DRAINING is this side's claim; taken + len <= length, which
-        // the putter kept within the capacity.
+        // Clamped, so that even words another process has spoilt cannot
+        // take the copy out of the slot.
+        let length = self.word(LENGTH).load(Ordering::Relaxed).min(self.capacity());
+        let taken = self.word(TAKEN).load(Ordering::Relaxed).min(length);
+        let len = (length - taken).min(buffer.len());
+        // SAFETY: DRAINING is this side's claim; taken + len <= length <=
+        // the capacity, and len <= buffer.len().
         unsafe { core::ptr::copy_nonoverlapping(self.mapping.start().add(HEADER + taken), buffer.as_mut_ptr(), len) };
         if taken + len < length {
             self.word(TAKEN).store(taken + len, Ordering::Relaxed);
