@@ -79,9 +79,9 @@ SWEEP_STAMP := $(shell date +%Y%m%d-%H%M%S)
 SWEEP_DIR ?= $(TOP)/results/sweep-$(SWEEP_STAMP)
 SWEEP_FULL_DIR ?= $(TOP)/results/lab2-$(SWEEP_STAMP)
 
-# A short default sweep: bare, 3 trials, Lab 2's configs (a minute or so).
+# A short default sweep: bare, 3 trials, Lab 2's configs and shmem (a minute or so).
 sweep: all
-	$(TOP)/scripts/sweep.sh -o "$(SWEEP_DIR)" -B -n 3 -b 32..16m -i pipe,local,local-s -m 2thread
+	$(TOP)/scripts/sweep.sh -o "$(SWEEP_DIR)" -B -n 3 -b 32..16m -i pipe,local,local-s,shmem -m 2thread
 	$(TOP)/scripts/plot.sh "$(SWEEP_DIR)"
 	@echo "sweep results: $(SWEEP_DIR)/results.csv"
 	@echo "plots: $(SWEEP_DIR)/bandwidth.svg and bandwidth-logy.svg (and .png); summary: $(SWEEP_DIR)/summary.txt"

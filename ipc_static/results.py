@@ -20,7 +20,8 @@ def sweep(ipc=None, modes=None, sizes=None, totalsize=None, trials=None, *, bare
     """Run scripts/sweep.sh and return its results (see load()).
 
     ipc         configurations: "pipe,local,local-s" or a list; pipe, local,
-                tcp and their -s forms (sweep.sh -i; its default when None)
+                tcp and their -s forms, and shmem (sweep.sh -i; its default
+                when None)
     modes       "2thread" or a list (-m)
     sizes       buffer sizes: "32..16m", "4096,64k" or a list (-b)
     totalsize   bytes per run, e.g. "16m" (-t); trials: runs of each (-n)

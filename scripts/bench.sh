@@ -3,9 +3,9 @@
 #
 #   scripts/bench.sh [--quick] [-r rounds] [-o DIR]
 #
-# Prints one table (Markdown) comparing ./ipc-static with ./ipc-dynamic (the
-# same code, dynamically linked) and with a shell `dd | dd` pipeline moving the
-# same bytes in the same block size:
+# Prints three tables (Markdown). The first compares ./ipc-static with
+# ./ipc-dynamic (the same code, dynamically linked) and with a shell `dd | dd`
+# pipeline moving the same bytes in the same block size:
 #   - pipe at 1-byte buffers (system-call bound, 1 MiB) and 128 KiB buffers
 #     (copy bound, 256 MiB), 2proc (two processes, like the pipeline): wall
 #     time from start to exit, and the loop's bandwidth as ipc-static reports it
@@ -15,8 +15,17 @@
 #   - system calls outside the loop per mode (strace -f; the convention of the
 #     purity tests: everything but the two clock_gettime stamps and the loop's
 #     reads, writes and polls, which in a -B -q run are all of them; the
-#     sender's exit inside the bracket counts)
-# and a second table, latency: 4-byte round trips over pipes (-l) against
+#     sender's exit inside the bracket counts), for a pipe and for shmem (its
+#     futex calls, the loop's, not counted);
+# a second table: shmem (-i shmem -F) beside a plain memcpy of the same
+# buffers (scripts/bench-memcpy.rs, built with rustc for ipc-static's target
+# so that it is the same C library's memcpy: one pre-touched, page-aligned
+# buffer copied into another as often, pinned to CPU 0 with taskset when it
+# is there) at 64 KiB, 1 MiB and 16 MiB, per mode and placement: shmem
+# copies each block twice (in, then out) and hands it over, memcpy once, so
+# 0.5 is the ceiling of their ratio (the second copy reading a slot still
+# in the cache can nudge 1thread past it);
+# and a third table, latency: 4-byte round trips over pipes (-l) against
 # `perf bench sched pipe` (which ping-pongs an int over two pipes), 2proc
 # against its default (two processes) and 2thread against its -T (two
 # threads), the two tools interleaved in every round and both pinned the
@@ -57,10 +66,10 @@ while [ "$#" -gt 0 ]; do
 done
 if [ "$quick" = 1 ]; then
     : "${rounds:=3}"
-    small_total=$((64 * 1024)) big_total=$((32 * 1024 * 1024)) loop_runs=20 round_trips=20000
+    small_total=$((64 * 1024)) big_total=$((32 * 1024 * 1024)) loop_runs=20 round_trips=20000 shmem_total=$((32 * 1024 * 1024))
 else
     : "${rounds:=7}"
-    small_total=$((1024 * 1024)) big_total=$((256 * 1024 * 1024)) loop_runs=100 round_trips=200000
+    small_total=$((1024 * 1024)) big_total=$((256 * 1024 * 1024)) loop_runs=100 round_trips=200000 shmem_total=$((256 * 1024 * 1024))
 fi
 case "$rounds" in '' | *[!0-9]*) die_usage "rounds must be a whole number >= 1, not '$rounds'" ;; esac
 [ "${#rounds}" -le 4 ] && [ "$((10#$rounds))" -ge 1 ] || die_usage "rounds must be between 1 and 9999"
@@ -250,14 +259,15 @@ size_and_rss() {
 }
 
 # ---- E: system calls outside the loop ---------------------------------------
-# outside_calls BINARY MODE: "outside total" from strace -f, or "n/a n/a".
+# outside_calls BINARY MODE [IPC]: "outside total" from strace -f, or "n/a n/a".
 outside_calls() {
-    local log="$work/strace.$2.log"
-    if ! strace -f -qq -o "$log" "$1" -B -q -i pipe "$2" >/dev/null 2>&1 </dev/null; then
+    local log="$work/strace.$2.log" ipc="${3:-pipe}" loop='^(read|write|poll|ppoll)$'
+    [ "$ipc" = shmem ] && loop='^futex$'
+    if ! strace -f -qq -o "$log" "$1" -B -q -i "$ipc" "$2" >/dev/null 2>&1 </dev/null; then
         echo "n/a n/a"
         return 0
     fi
-    awk '
+    awk -v loop="$loop" '
         {
             sub(/^[0-9]+[ \t]+/, "")
             if ($0 ~ /^(<\.\.\.|---|\+\+\+)/) next
@@ -273,7 +283,8 @@ outside_calls() {
                 if (c[i] == "clock_gettime" && (i == first || i == last)) continue
                 # -q: every read and write is the loop'"'"'s, the receiver'"'"'s
                 # first read included (entered before the start stamp).
-                if (c[i] ~ /^(read|write|poll|ppoll)$/) continue
+                # (shmem: every futex call, the join'"'"'s too, is counted as the loop'"'"'s.)
+                if (c[i] ~ loop) continue
                 out++
             }
             if (!first || first == last) print "n/a", n; else print out, n
@@ -295,9 +306,65 @@ syscalls() {
             "$so" "$do" "-" \
             "$(case "$so$do" in *n/a*) echo n/a ;; *) fmt "$(awk -v a="$do" -v b="$so" 'BEGIN { print (b > 0) ? a / b : 0 }')" 2 ;; esac)" "-"
     done
+    for m in 1thread 2thread 2proc; do
+        read -r so st < <(outside_calls "$static" "$m" shmem)
+        do=n/a dt=n/a
+        [ "$have_dynamic" = 1 ] && read -r do dt < <(outside_calls "$dynamic" "$m" shmem)
+        row "system calls outside the loop, -B -q -i shmem $m (of $st / $dt in all; futex calls not counted)" \
+            "$so" "$do" "-" \
+            "$(case "$so$do" in *n/a*) echo n/a ;; *) fmt "$(awk -v a="$do" -v b="$so" 'BEGIN { print (b > 0) ? a / b : 0 }')" 2 ;; esac)" "-"
+    done
 }
 
-# ---- F: latency against perf bench sched pipe --------------------------------
+# ---- F: shmem beside a plain memcpy of the same buffers ----------------------
+# scripts/bench-memcpy.rs, built for ipc-static's own target (the same C
+# library's memcpy), pinned to CPU 0 with taskset when it is there.
+memcpy_bin=
+build_memcpy() {
+    local target
+    target=$("$top/scripts/static-target.sh" 2>/dev/null) || return 1
+    rustc --edition 2021 -O --target "$target" "$top/scripts/bench-memcpy.rs" -o "$work/bench-memcpy" \
+        >"$work/bench-memcpy.log" 2>&1 || return 1
+    memcpy_bin="$work/bench-memcpy"
+}
+memcpy_kbps() { # memcpy_kbps SIZE TOTAL
+    local pin=()
+    command -v taskset >/dev/null 2>&1 && pin=(taskset -c 0)
+    "${pin[@]}" "$memcpy_bin" "$1" "$2" 2>/dev/null || true
+}
+shmem_rows=()
+shmem_vs_memcpy() {
+    local size r p kbps cells ratio
+    local places=("1thread:0" "2thread:0" "2thread:0,1" "2proc:0,1")
+    if ! build_memcpy; then
+        shmem_rows+=("| scripts/bench-memcpy.rs could not be built with rustc: no memcpy to compare with | n/a | n/a | n/a | n/a | n/a |")
+        return 0
+    fi
+    progress "shmem beside memcpy at 64 KiB, 1 MiB, 16 MiB x $(human "$shmem_total"), $rounds rounds"
+    for size in $((64 * 1024)) $((1024 * 1024)) $((16 * 1024 * 1024)); do
+        rm -f -- "$work"/shm.*
+        for ((r = 1; r <= rounds; r++)); do
+            kbps=$(memcpy_kbps "$size" "$shmem_total")
+            [ -n "$kbps" ] || continue
+            for p in "${places[@]}"; do
+                "$static" -B -F -a "${p#*:}" -i shmem -b "$size" -t "$shmem_total" "${p%%:*}" >"$work/shm.out" 2>/dev/null </dev/null || continue
+                awk '/ KBytes\/sec$/ { print $1; exit }' "$work/shm.out" >>"$work/shm.$p.bw"
+                awk -v a="$(tail -n 1 "$work/shm.$p.bw")" -v b="$kbps" 'BEGIN { print a / b }' >>"$work/shm.$p.ratio"
+            done
+            printf '%s\n' "$kbps" >>"$work/shm.memcpy"
+        done
+        touch "$work/shm.memcpy"
+        cells="| $(human "$size") | $(fmt "$(median <"$work/shm.memcpy")" 0) |"
+        for p in "${places[@]}"; do
+            touch "$work/shm.$p.bw" "$work/shm.$p.ratio"
+            ratio=$(median <"$work/shm.$p.ratio")
+            cells="$cells $(fmt "$(median <"$work/shm.$p.bw")" 0) ($(fmt "$ratio" 2)) |"
+        done
+        shmem_rows+=("$cells")
+    done
+}
+
+# ---- G: latency against perf bench sched pipe --------------------------------
 latency_rows=()
 # latency_row MODE PERF-ARGS...: one row, ipc-static -l MODE against perf
 # bench sched pipe PERF-ARGS, interleaved, both under taskset -c 0.
@@ -353,6 +420,7 @@ transfer big $((128 * 1024)) "$big_total"
 process_cost
 size_and_rss
 syscalls
+shmem_vs_memcpy
 latency_row 2proc
 latency_row 2thread -T
 elapsed=$((($(now_us) - started) / 1000000))
@@ -367,6 +435,13 @@ cpu=$("$static" describe 2>/dev/null | sed -n 's/^[[:space:]]*cpu_model:[[:space
     printf '| measurement | ipc-static | ipc-dynamic | dd \\| dd | static vs dynamic | static vs dd \\| dd |\n'
     printf '|---|---:|---:|---:|---:|---:|\n'
     printf '%s\n' "${rows[@]}"
+    printf '\nshmem beside memcpy (KBytes/s; in brackets shmem / memcpy, the median of the per-round\n'
+    printf 'ratios): -i shmem -F, %s per run, against scripts/bench-memcpy.rs copying a pre-touched\n' "$(human "$shmem_total")"
+    printf 'buffer of the same size into another as often (same memcpy, pinned to CPU 0). shmem copies\n'
+    printf 'every block twice and hands it over, so 0.5 is the ceiling.\n\n'
+    printf '| buffer | memcpy | shmem 1thread, CPU 0 | shmem 2thread, CPU 0 | shmem 2thread, CPUs 0,1 | shmem 2proc, CPUs 0,1 |\n'
+    printf '|---|---:|---:|---:|---:|---:|\n'
+    printf '%s\n' "${shmem_rows[@]}"
     printf '\nLatency: medians of %d interleaved rounds, both tools under `taskset -c 0` (every process\n' "$rounds"
     printf 'and thread of both on CPU 0). The ratio is the median of the per-round ratios of the means,\n'
     printf 'ipc-static over perf: <= 1 means ipc-static is no slower.\n\n'

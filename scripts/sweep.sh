@@ -19,6 +19,11 @@
 #   [12/12] local 2thread b=131072 trial 3/3: 6989588.14 KBytes/sec  load 0.88  (about 1s left)
 #   sweep.sh: done in 0s: 12 ok, 0 failed, 0 skipped; results in results/pin/results.csv
 #   sweep.sh: load average before the runs: 0.88 to 0.88 (median 0.88); other tasks runnable at 2 of 12 run starts
+#   $ scripts/sweep.sh -o results/shmem -B -a 0 -n 3 -b 4k,128k -i pipe,shmem
+#   ...
+#   [ 3/12] shmem 2thread b=4096 trial 1/3: 999547.93 KBytes/sec  load 0.44  (about 1s left)
+#   [ 4/12] shmem 2thread b=131072 trial 1/3: 18314637.51 KBytes/sec  load 0.44  (about 1s left)
+#   ...
 #
 # Output, all under DIR (default ./results):
 #   DIR/results.csv  one row per run: ipc,sflag,mode,buffersize,totalsize,trial,
@@ -151,8 +156,9 @@ usage: scripts/sweep.sh [-BF] [-o DIR] [-n trials] [-m modes] [-i configs]
                 it; two: the receiver on the first, the sender on the second);
                 default: unpinned, recorded as such
   -m modes      comma-separated: 1thread,2thread,2proc (default: 2thread)
-  -i configs    comma-separated: pipe,local,tcp,local-s,tcp-s, and pipe-s on
-                Linux (-s sizes the kernel buffers) (default: pipe,local,local-s)
+  -i configs    comma-separated: pipe,local,tcp,shmem,local-s,tcp-s, and pipe-s
+                on Linux (-s sizes the kernel buffers; shmem has none)
+                (default: pipe,local,local-s)
   -b sizes      comma-separated sizes in bytes with optional k/m/g suffixes
                 (4096,64k,1m), or a power-of-two range LO..HI (32..16m)
                 (default: 32..totalsize)
@@ -357,10 +363,10 @@ declare -A seen=()
 IFS=, read -r -a items <<<"$configs_arg"
 for c in "${items[@]}"; do
     case "$c" in
-        pipe | local | tcp | local-s | tcp-s) ;;
+        pipe | local | tcp | shmem | local-s | tcp-s) ;;
         pipe-s)
             [ "$os" = Linux ] || die_usage "config pipe-s needs an OS that can size pipes (Linux); this is $os" ;;
-        *) die_usage "unknown config '$c' (pipe, local, tcp, local-s, tcp-s, pipe-s)" ;;
+        *) die_usage "unknown config '$c' (pipe, local, tcp, shmem, local-s, tcp-s, pipe-s)" ;;
     esac
     [ -n "${seen["c$c"]:-}" ] && continue
     seen["c$c"]=1

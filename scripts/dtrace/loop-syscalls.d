@@ -10,6 +10,11 @@
  * 1thread), plus the sender's end: in 2thread the sender thread's exit path
  * (a POSIX thread on FreeBSD), in 2proc the child's exit (and the parent's
  * close of its copy of the writer, if the child took its start stamp first).
+ * With -i shmem the loop has _umtx_op calls instead of reads and writes
+ * (FreeBSD's futex; none at all in 1thread): "futex calls in the loop: N"
+ * counts them, and @loop_futex splits them by operation
+ * (UMTX_OP_WAIT_UINT, UMTX_OP_WAKE; _PRIVATE between two threads) and
+ * return value (-errno for a failure: -60 ETIMEDOUT after shmem's 100 ms).
  *
  * Usage (as root; the D twin of scripts/bpftrace/loop-syscalls.bt, probe for probe):
  *   dtrace -s scripts/dtrace/loop-syscalls.d -c './ipc-static -B -q 2thread'
@@ -32,6 +37,7 @@
  *   bracket 1 close (tid 100230, 2764921 ns)
  *   brackets opened: 1
  *   brackets closed: 1
+ *   futex calls in the loop: 0
  * This script was written alongside the bpftrace one and has not been run
  * here: the machines it was developed on have no DTrace.
  *
@@ -48,6 +54,8 @@
  *   enabled (the bpftrace twin sees it).
  * - FreeBSD names differ from Linux ones (e.g. thr_new for the sender
  *   thread, _umtx_op for its join, fork for 2proc, exit for the 2proc child).
+ * - A _umtx_op call is counted once, at its return, when it entered or
+ *   returned in the bracket (the 2thread join's, if it falls there, too).
  */
 
 #pragma D option quiet
@@ -57,6 +65,7 @@
 int phase;		/* 0: before a start stamp, 1: in the loop, 2: in the finish stamp */
 int opened;
 int closed;
+int nfutex;
 uint64_t t_open;
 
 dtrace:::BEGIN
@@ -116,6 +125,33 @@ syscall:::return
 	@loop_syscalls[probefunc] = count();
 }
 
+/* shmem's hand-off (futex(2) in the twin): before the clause that clears
+ * self->in_loop, which tells a call entered in the bracket. */
+syscall::_umtx_op:entry
+/execname == "ipc-static" && progenyof($target)/
+{
+	self->umtx = 1;
+	self->umtx_op = arg1;
+}
+
+syscall::_umtx_op:return
+/self->umtx && (self->in_loop || phase == 1)/
+{
+	@loop_futex[self->umtx_op == 15 ? "UMTX_OP_WAIT_UINT_PRIVATE" :
+	    self->umtx_op == 11 ? "UMTX_OP_WAIT_UINT" :
+	    self->umtx_op == 16 ? "UMTX_OP_WAKE_PRIVATE" :
+	    self->umtx_op == 3 ? "UMTX_OP_WAKE" : "other",
+	    (int)arg0 == -1 ? -errno : (int)arg0] = count();
+	nfutex++;
+}
+
+syscall::_umtx_op:return
+/self->umtx/
+{
+	self->umtx = 0;
+	self->umtx_op = 0;
+}
+
 syscall:::return
 /self->in_loop/
 {
@@ -126,8 +162,11 @@ dtrace:::END
 {
 	printf("\nbrackets opened: %d\n", opened);
 	printf("brackets closed: %d\n", closed);
+	printf("futex calls in the loop: %d\n", nfutex);
 	printf("\nsystem calls inside the loop (stamps excluded):\n");
 	printa("@loop_syscalls[%s]: %@d\n", @loop_syscalls);
+	printf("\nfutex calls in the loop [operation, return value]:\n");
+	printa("@loop_futex[%s, %d]: %@d\n", @loop_futex);
 	printf("\nsystem calls of the whole program:\n");
 	printa("@whole_program[%s]: %@d\n", @whole_program);
 }

@@ -9,7 +9,11 @@
  *       blocked reader, a read wakes the blocked writer)
  *   @sleep_stacks[tid, kernel stack]  the kernel stacks at which the
  *       benchmark's threads block in the loop (pipe_read/pipe_write on an
- *       empty or full pipe, soreceive/sosend waiting on a socket buffer)
+ *       empty or full pipe, soreceive/sosend waiting on a socket buffer,
+ *       do_wait/umtxq_sleep in _umtx_op on shmem's word)
+ *   @wake_stacks[tid, kernel stack]  the kernel stacks from which the
+ *       benchmark's threads wake another in the loop (a pipe's or socket's
+ *       wakeup, shmem's UMTX_OP_WAKE: do_wake, umtxq_signal)
  * and the totals "wakeups: N" and "sleeps: N".
  *
  * Usage (as root; the D twin of scripts/bpftrace/loop-wakeups.bt, probe for probe):
@@ -103,6 +107,13 @@ sched:::wakeup
 	@nwakeups = sum(1);
 }
 
+/* The waker's stack, when the waker is ours (in the same probe's context). */
+sched:::wakeup
+/phase == 1 && execname == "ipc-static" && progenyof($target)/
+{
+	@wake_stacks[tid, stack(12)] = count();
+}
+
 /* A thread going to sleep (sched_switch with state S/D in the twin). */
 sched:::sleep
 /execname == "ipc-static" && progenyof($target) && phase == 1/
@@ -121,4 +132,6 @@ dtrace:::END
 	printa("@wakeups[%s, %d, %s, %d]: %@d\n", @wakeups);
 	printf("\nwhere the threads sleep in the loop [tid, kernel stack]:\n");
 	printa("@sleep_stacks[%d, %k]: %@d\n", @sleep_stacks);
+	printf("\nwhere the threads wake each other in the loop [tid, kernel stack]:\n");
+	printa("@wake_stacks[%d, %k]: %@d\n", @wake_stacks);
 }

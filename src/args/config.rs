@@ -27,6 +27,7 @@ pub enum IpcType {
     Pipe,
     Local,
     Tcp,
+    Shmem,
 }
 
 impl IpcType {
@@ -35,6 +36,7 @@ impl IpcType {
             IpcType::Pipe => "pipe",
             IpcType::Local => "local",
             IpcType::Tcp => "tcp",
+            IpcType::Shmem => "shmem",
         }
     }
 }

@@ -31,7 +31,7 @@ const OPTIONS: &[Opt] = &[
     flag(b'F', Switch::Prefault),
     flag(b'g', Switch::Rusage),
     Opt { letter: b'h', action: Action::Help, message: "" },
-    value(b'i', Setting::Ipc, "unknown IPC type (pipe, local or tcp)"),
+    value(b'i', Setting::Ipc, "unknown IPC type (pipe, local, tcp or shmem)"),
     flag(b'j', Switch::Json),
     flag(b'l', Switch::Latency),
     value(b'n', Setting::Iterations, "invalid iteration count (a positive decimal number)"),
@@ -45,7 +45,7 @@ const OPTIONS: &[Opt] = &[
 
 /// The values -i, -P and the operand take, by name.
 const IPC_TYPES: &[(&[u8], IpcType)] =
-    &[(b"pipe", IpcType::Pipe), (b"local", IpcType::Local), (b"tcp", IpcType::Tcp)];
+    &[(b"pipe", IpcType::Pipe), (b"local", IpcType::Local), (b"tcp", IpcType::Tcp), (b"shmem", IpcType::Shmem)];
 const COUNTER_SETS: &[(&[u8], CounterSet)] = &[
     (b"arch", CounterSet::Arch),
     (b"dcache", CounterSet::Dcache),
@@ -273,6 +273,9 @@ where
     // -l counts each round trip's time in a 32-bit bucket.
     if config.latency && config.block_count() > u64::from(u32::MAX) {
         return Err(error("-l: more than 4294967295 round trips (totalsize / buffersize)", Subject::Nothing));
+    }
+    if config.size_kernel_buffers && config.ipc == IpcType::Shmem {
+        return Err(error("-s sizes kernel buffers: shmem has none", Subject::Nothing));
     }
     if config.size_kernel_buffers && config.ipc == IpcType::Pipe && !PIPES_CAN_BE_SIZED {
         return Err(error("-s needs a socket (-i local or -i tcp): this OS cannot size pipes", Subject::Nothing));

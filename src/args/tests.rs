@@ -108,7 +108,8 @@ fn errors_say_what_is_wrong() {
         (&["-t", "18014398509481984k", "2thread"], "total size is too large: '18014398509481984k'"),
         (&["-b", "300", "-t", "1000", "2thread"], "total size 1000 is not a multiple of buffer size 300"),
         (&["-b", "2048", "-t", "1024", "2thread"], "total size 1024 is not a multiple of buffer size 2048"),
-        (&["-i", "shmem", "2thread"], "unknown IPC type (pipe, local or tcp): 'shmem'"),
+        (&["-i", "shm", "2thread"], "unknown IPC type (pipe, local, tcp or shmem): 'shm'"),
+        (&["-s", "-i", "shmem", "2thread"], "-s sizes kernel buffers: shmem has none"),
         (&["-p", "65536", "2thread"], "invalid TCP port (1..65535, or 0 for any free port): '65536'"),
         (&["-p", "-1", "2thread"], "invalid TCP port (1..65535, or 0 for any free port): '-1'"),
         (&["-p", "http", "2thread"], "invalid TCP port (1..65535, or 0 for any free port): 'http'"),
@@ -136,7 +137,7 @@ fn non_utf8_arguments_are_escaped() {
     let err = parse(args.iter().copied()).unwrap_err();
     let mut out = Vec::new();
     err.render(&mut out);
-    assert_eq!(out, b"unknown IPC type (pipe, local or tcp): 'p\\xffpe\\x0a'");
+    assert_eq!(out, b"unknown IPC type (pipe, local, tcp or shmem): 'p\\xffpe\\x0a'");
 }
 
 #[test]
@@ -148,6 +149,14 @@ fn sizing_pipes_depends_on_the_os() {
         assert!(result.unwrap_err().starts_with("-s needs a socket"));
     }
     assert!(config(&["-s", "-i", "local", "2thread"]).size_kernel_buffers);
+}
+
+#[test]
+fn shmem_is_an_ipc_type_in_every_mode() {
+    for mode in ["1thread", "2thread", "2proc"] {
+        let c = config(&["-i", "shmem", "-b", "4k", "-t", "1m", mode]);
+        assert_eq!((c.ipc, c.ipc.name()), (IpcType::Shmem, "shmem"));
+    }
 }
 
 #[test]

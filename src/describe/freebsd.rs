@@ -24,7 +24,7 @@ pub enum Source {
     SysctlPageSizes(&'static CStr),
 }
 
-pub const FIELDS: [Field<Source>; 23] = [
+pub const FIELDS: [Field<Source>; 24] = [
     field("os_name", Text, Source::Sysctl(c"kern.ostype")),
     field("os_release", Text, Source::Sysctl(c"kern.osrelease")),
     field("os_version", Text, Source::Sysctl(c"kern.version")),
@@ -35,6 +35,8 @@ pub const FIELDS: [Field<Source>; 23] = [
     field("physmem_bytes", Number, Source::SysctlInt(c"hw.physmem")),
     field("page_size", Number, Source::SysctlInt(c"hw.pagesize")),
     field("hugepage_sizes", Text, Source::SysctlPageSizes(c"hw.pagesizes")),
+    // Superpages for all memory, shared or not: 1 on, 0 off.
+    field("shmem_hugepages", Text, Source::SysctlInt(c"vm.pmap.pg_ps_enabled")),
     field("clocksource", Text, Source::Sysctl(c"kern.timecounter.hardware")),
     // Pipes grow by themselves (16 KiB to 64 KiB) and cannot be asked;
     // kern.ipc.maxpipekva limits all pipes together, not one.

@@ -39,7 +39,7 @@ pub enum UnameField {
     Machine,
 }
 
-pub const FIELDS: [Field<Source>; 23] = [
+pub const FIELDS: [Field<Source>; 24] = [
     field("os_name", Text, Source::Uname(UnameField::Sysname)),
     field("os_release", Text, Source::Uname(UnameField::Release)),
     field("os_version", Text, Source::Uname(UnameField::Version)),
@@ -52,6 +52,9 @@ pub const FIELDS: [Field<Source>; 23] = [
     // The default huge page size only (listing the sizes in
     // /sys/kernel/mm/hugepages with getdents64 costs 1.3 KiB of code).
     field("hugepage_sizes", Text, Source::Meminfo("Hugepagesize")),
+    // Whether shared anonymous memory (shmem's 2proc slot) gets
+    // transparent huge pages: the kernel's choice in brackets.
+    field("shmem_hugepages", Text, Source::File(c"/sys/kernel/mm/transparent_hugepage/shmem_enabled")),
     field("clocksource", Text, Source::File(c"/sys/devices/system/clocksource/clocksource0/current_clocksource")),
     field("pipe_capacity", Number, Source::PipeCapacity),
     field("pipe_max_size", Number, Source::File(c"/proc/sys/fs/pipe-max-size")),

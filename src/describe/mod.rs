@@ -146,7 +146,7 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
-    const NAMES: [&str; 23] = [
+    const NAMES: [&str; 24] = [
         "os_name",
         "os_release",
         "os_version",
@@ -157,6 +157,7 @@ mod tests {
         "physmem_bytes",
         "page_size",
         "hugepage_sizes",
+        "shmem_hugepages",
         "clocksource",
         "pipe_capacity",
         "pipe_max_size",

@@ -111,6 +111,17 @@ mod tests {
     }
 
     #[test]
+    fn shmem_shows_no_kernel_buffers() {
+        let bare = Sample { nanos: 1_000_000, ..Sample::default() };
+        let text = render(&["-v", "-i", "shmem", "2proc"], &[bare], None);
+        assert!(text.contains("  ipctype: shmem\n  time: 0.001000000\n"), "{text}");
+        let text = render(&["-j", "-i", "shmem", "2proc"], &[bare], None);
+        let doc: serde_json::Value = serde_json::from_str(&text).expect(&text);
+        assert_eq!(doc["benchmark_configuration"]["ipctype"], "shmem");
+        assert!(doc["benchmark_configuration"]["kernel_buffers"].is_null());
+    }
+
+    #[test]
     fn prefault_shows_in_the_verbose_block_and_json() {
         let text = render(&["-v", "-F", "2thread"], &[sample(33_753_791)], None);
         assert!(text.contains("  ipctype: pipe\n  prefault: yes\n  writer_kernel_buffer: 65536\n"), "{text}");

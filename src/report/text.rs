@@ -1,7 +1,7 @@
 //! The text report: the lab's configuration block (with -v, after the host
 //! description), then one `<KiB/s> KBytes/sec` line per sample.
 
-use crate::args::Config;
+use crate::args::{Config, IpcType};
 use crate::describe;
 use crate::measure::counters::Unsupported;
 use crate::measure::Sample;
@@ -52,6 +52,8 @@ pub fn header(out: &mut impl Sink, config: &Config, sample: &Sample) {
             field(out, "writer_kernel_buffer", writer as u64);
             field(out, "reader_kernel_buffer", reader as u64);
         }
+        // Shared memory has no kernel buffer to report.
+        None if config.ipc == IpcType::Shmem => {}
         None => out.put(b"  writer_kernel_buffer: unknown\n  reader_kernel_buffer: unknown\n"),
     }
 }

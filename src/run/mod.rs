@@ -120,12 +120,21 @@ fn run_once(config: &Config, leave_to_exit: bool) -> Result<Sample, Error> {
     let (stack, buffers) = mapping.bytes_mut().split_at_mut(stack_size);
     let (receive_area, send_buffer) = buffers.split_at_mut(receive_area);
     let receive_buffer = receive_area.get_mut(..config.buffer_size).unwrap_or_default();
+    // -l between two sides: a way back for the replies (a second pipe, or
+    // shmem channel).
+    let one_thread = config.mode == Mode::OneThread;
+    let replies = config.latency && !one_thread;
+    // shmem's slots: a mapping of their own each (shared with the 2proc
+    // child).
+    let mut channels = ipc::channels(config, replies)?;
     if config.prefault {
         setup::touch_every_page(receive_buffer);
         setup::touch_every_page(send_buffer);
+        for bytes in channels.iter_mut().flat_map(ipc::Channels::bytes_mut) {
+            setup::touch_every_page(bytes);
+        }
     }
-    let one_thread = config.mode == Mode::OneThread;
-    let ends = ipc::open(config, one_thread, config.latency && !one_thread)?;
+    let ends = ipc::open(config, one_thread, replies, channels.as_ref())?;
     let mut sample = Sample { port: ends.port, kernel_buffers: ends.kernel_buffers, ..Sample::default() };
     // -l: the laps, on this stack (the initiator writes them all through
     // right before its start stamp).
@@ -147,6 +156,7 @@ fn run_once(config: &Config, leave_to_exit: bool) -> Result<Sample, Error> {
     };
     (sample.usage, sample.counts) = probe.measured(window.opened, window.closed)?;
     setup::release(probe, leave_to_exit);
+    setup::release(channels, leave_to_exit);
     setup::release(mapping, leave_to_exit);
     sample.nanos = clock::elapsed_nanos(window.start, window.finish)?;
     Ok(sample)

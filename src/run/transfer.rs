@@ -18,13 +18,13 @@ pub fn send(sender: &End, buffer: &[u8], total: u64) -> Result<(), Error> {
         let mut done = 0;
         while done < block {
             match sender.send(&buffer[done..block]) {
-                Ok(0) => return Err(Error::io("write", Cause::Errno(Errno::IO), sent, total)),
+                Ok(0) => return Err(Error::io(sender.send_call(), Cause::Errno(Errno::IO), sent, total)),
                 Ok(n) => {
                     done += n;
                     sent += n as u64;
                 }
                 Err(Errno::INTR) => {}
-                Err(e) => return Err(Error::io("write", Cause::Errno(e), sent, total)),
+                Err(e) => return Err(Error::io(sender.send_call(), Cause::Errno(e), sent, total)),
             }
         }
     }
@@ -40,10 +40,10 @@ pub fn receive(receiver: &End, buffer: &mut [u8], total: u64) -> Result<(), Erro
     while received < total {
         let offset = (received % size) as usize;
         match receiver.receive(&mut buffer[offset..]) {
-            Ok(0) => return Err(Error::io("read", Cause::EndOfFile, received, total)),
+            Ok(0) => return Err(Error::io(receiver.receive_call(), Cause::EndOfFile, received, total)),
             Ok(n) => received += n as u64,
             Err(Errno::INTR) => {}
-            Err(e) => return Err(Error::io("read", Cause::Errno(e), received, total)),
+            Err(e) => return Err(Error::io(receiver.receive_call(), Cause::Errno(e), received, total)),
         }
     }
     Ok(())
@@ -66,23 +66,23 @@ pub fn send_and_receive(ends: &Ends, receive_buffer: &mut [u8], send_buffer: &[u
                     sent += n as u64;
                     progress = true;
                 }
-                Ok(_) => return Err(Error::io("write", Cause::Errno(Errno::IO), sent, total)),
+                Ok(_) => return Err(Error::io(ends.sender.send_call(), Cause::Errno(Errno::IO), sent, total)),
                 Err(Errno::AGAIN) => {}
                 Err(Errno::INTR) => progress = true,
-                Err(e) => return Err(Error::io("write", Cause::Errno(e), sent, total)),
+                Err(e) => return Err(Error::io(ends.sender.send_call(), Cause::Errno(e), sent, total)),
             }
         }
         if received < sent {
             let offset = (received % size) as usize;
             match ends.receiver.receive(&mut receive_buffer[offset..]) {
-                Ok(0) => return Err(Error::io("read", Cause::EndOfFile, received, total)),
+                Ok(0) => return Err(Error::io(ends.receiver.receive_call(), Cause::EndOfFile, received, total)),
                 Ok(n) => {
                     received += n as u64;
                     progress = true;
                 }
                 Err(Errno::AGAIN) => {}
                 Err(Errno::INTR) => progress = true,
-                Err(e) => return Err(Error::io("read", Cause::Errno(e), received, total)),
+                Err(e) => return Err(Error::io(ends.receiver.receive_call(), Cause::Errno(e), received, total)),
             }
         }
         if !progress {

@@ -12,8 +12,8 @@ use rustix::process::{Pid, WaitOptions, WaitStatus};
 use rustix::time::Timespec;
 
 use crate::args::Config;
-use crate::error::Error;
-use crate::ipc::Ends;
+use crate::error::{Error, EX_IOERR};
+use crate::ipc::{Ends, Peer};
 use crate::measure::clock;
 use crate::measure::latency::Histogram;
 use crate::measure::probe::{Mark, Probe, Window};
@@ -63,13 +63,19 @@ pub fn run(
     // read for the parent, which opens the window.
     let snapshot_flag = config.rusage && !config.latency;
     let mut shared = Mapping::shared(STAMP_BYTES).map_err(|e| Error::os("mmap", e))?;
-    let (sender, receiver) = ends.into_halves();
+    let (mut sender, mut receiver) = ends.into_halves();
     match process::fork().map_err(|e| Error::os("fork", e))? {
         Forked::Child => {
             // Without the parent's ends here, the child's writes fail with
             // EPIPE (and its reads see end of file) if the parent dies, so
-            // the child never lingers.
-            drop(receiver);
+            // the child never lingers (shmem: its sides watch the parent
+            // instead).
+            receiver.drop_copy();
+            sender.watch(Peer::Parent);
+            // -F: shmem's shared pages mapped in this process too.
+            if config.prefault {
+                sender.touch_pages();
+            }
             if let (true, Some(flag)) = (snapshot_flag, shared.atomic_u32(SNAPSHOT_TAKEN)) {
                 wait_for_flag(flag);
             }
@@ -95,10 +101,15 @@ pub fn run(
                     0
                 }
                 // If the parent is gone or failed, SIGPIPE has usually ended
-                // this child already; any error that still arrives here is
-                // reported, so that the failing call is named.
+                // this child already; shmem has no SIGPIPE, so a send to a
+                // gone parent ends as quietly. Any other error is reported,
+                // so that the failing call is named, and the child's ends
+                // closed at once (shmem has no descriptor for _exit to
+                // close).
+                Err(_) if sender.sending().peer_gone() => EX_IOERR,
                 Err(e) => {
                     e.report();
+                    drop(sender);
                     e.exit_code
                 }
             };
@@ -106,8 +117,9 @@ pub fn run(
         }
         Forked::Parent(child) => {
             // Without the child's ends here, the parent sees end of file if
-            // the child dies.
-            drop(sender);
+            // the child dies (shmem: its sides watch the child instead).
+            sender.drop_copy();
+            receiver.watch(Peer::Child(child));
             // -g's first snapshot after the fork, and RUSAGE_CHILDREN added
             // to the second after wait4, when it holds the child.
             let usage_before = probe.usage();

@@ -28,7 +28,7 @@ pub const STACK_SIZE: usize = 64 * 1024;
 /// All the sender thread is given, and where it puts the window's
 /// opening (not with -l).
 struct SenderJob<'a> {
-    half: Option<Half>,
+    half: Option<Half<'a>>,
     opening: Opening,
     /// -l: raised by the thread right before its first read.
     ready: &'a AtomicU32,

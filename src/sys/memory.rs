@@ -25,7 +25,8 @@ impl Mapping {
         Self::anonymous(len, MapFlags::PRIVATE)
     }
 
-    /// Pages shared with children forked later (2proc's start stamp).
+    /// Pages shared with children forked later (2proc's start stamp, and
+    /// shmem's slot).
     pub fn shared(len: usize) -> Result<Mapping> {
         Self::anonymous(len, MapFlags::SHARED)
     }
@@ -59,8 +60,13 @@ impl Mapping {
         Ok(Mapping { base, guard: 0, len })
     }
 
-    fn start(&self) -> *mut u8 {
+    /// The first byte after the guard, for the other files of sys/.
+    pub(super) fn start(&self) -> *mut u8 {
         self.base.as_ptr().wrapping_add(self.guard)
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.len
     }
 
     pub fn bytes_mut(&mut self) -> &mut [u8] {

@@ -7,12 +7,14 @@
 pub mod clock;
 pub mod errno;
 pub mod fd;
+pub mod futex;
 pub mod memory;
 #[cfg(target_os = "linux")]
 pub mod perf;
 pub mod process;
 #[cfg(target_os = "linux")]
 pub mod raw;
+pub mod slot;
 pub mod start;
 #[cfg(target_os = "freebsd")]
 pub mod sysctl;

@@ -142,7 +142,7 @@ class Sweep(unittest.TestCase):
             sweep("pipe,bogus", sizes="4096", totalsize="256k", outdir=self.dir)
         e = cm.exception
         self.assertEqual(e.returncode, 64)
-        self.assertEqual(e.message, "sweep.sh: unknown config 'bogus' (pipe, local, tcp, local-s, tcp-s, pipe-s) (try -h)")
+        self.assertEqual(e.message, "sweep.sh: unknown config 'bogus' (pipe, local, tcp, shmem, local-s, tcp-s, pipe-s) (try -h)")
         with self.assertRaises(IpcStaticError) as cm:
             sweep("pipe", sizes="3000", totalsize="256k", outdir=self.dir)
         self.assertIn("does not divide", cm.exception.message)

@@ -139,7 +139,8 @@ fn usage_errors_exit_64_with_one_line_then_the_usage() {
         (&["-t", "-1", "2thread"], "total size is not a positive decimal number: '-1'"),
         (&["-t", "99999999999999999999", "2thread"], "total size is too large: '99999999999999999999'"),
         (&["-b", "3000", "2thread"], "total size 16777216 is not a multiple of buffer size 3000"),
-        (&["-i", "fifo", "2thread"], "unknown IPC type (pipe, local or tcp): 'fifo'"),
+        (&["-i", "fifo", "2thread"], "unknown IPC type (pipe, local, tcp or shmem): 'fifo'"),
+        (&["-s", "-i", "shmem", "2thread"], "-s sizes kernel buffers: shmem has none"),
         (&["-p", "65536", "-i", "tcp", "2thread"], "invalid TCP port (1..65535, or 0 for any free port): '65536'"),
     ];
     for (args, message) in cases {

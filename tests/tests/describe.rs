@@ -5,7 +5,7 @@ use ipc_static_tests::run;
 use serde_json::Value;
 
 /// Every field, in output order, and whether it is a number (else text).
-const FIELDS: [(&str, bool); 23] = [
+const FIELDS: [(&str, bool); 24] = [
     ("os_name", false),
     ("os_release", false),
     ("os_version", false),
@@ -16,6 +16,7 @@ const FIELDS: [(&str, bool); 23] = [
     ("physmem_bytes", true),
     ("page_size", true),
     ("hugepage_sizes", false),
+    ("shmem_hugepages", false),
     ("clocksource", false),
     ("pipe_capacity", true),
     ("pipe_max_size", true),
@@ -144,6 +145,12 @@ fn values_are_plausible_here() {
         assert!(!text("clocksource").is_empty());
         let huge: u64 = text("hugepage_sizes").split(' ').next().unwrap().parse().unwrap();
         assert!(huge.is_power_of_two() && huge > number("page_size"));
+        // The kernel's own line, its choice in brackets, when it has THP.
+        let thp = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/shmem_enabled");
+        if let Ok(line) = thp {
+            assert_eq!(text("shmem_hugepages"), line.trim());
+            assert!(line.contains('[') && line.contains(']'), "{line}");
+        }
     }
     if cfg!(target_arch = "x86_64") {
         assert_eq!(number("page_size"), 4096);

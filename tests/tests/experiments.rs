@@ -433,6 +433,38 @@ fn plot_writes_both_variants_and_a_summary_naming_every_config() {
     assert_eq!(script("plot.sh", &[s(&scratch.join("nothing here"))], &[]).code, Some(64));
 }
 
+/// shmem in a sweep: a config of its own (never with -s), in every mode,
+/// and its own series in the plots and the summary.
+#[test]
+fn shmem_sweeps_and_plots_as_a_series_of_its_own() {
+    let scratch = Scratch::new("shmem");
+    let dir = scratch.join("shmem");
+    let out = script(
+        "sweep.sh",
+        &["-o", s(&dir), "-n", "1", "-B", "-b", "4k,64k", "-t", "256k", "-i", "pipe,shmem", "-m", "1thread,2thread,2proc"],
+        &[],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let (_, rows) = csv_rows(&dir.join("results.csv"));
+    let shmem: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "shmem").collect();
+    assert_eq!(shmem.len(), 6, "3 modes x 2 sizes: {rows:?}");
+    assert!(shmem.iter().all(|r| r[1] == "0" && r[12] == "ok" && r[6].parse::<f64>().unwrap() > 0.0), "{shmem:?}");
+    let refused = script("sweep.sh", &["-o", s(&scratch.join("x")), "-i", "shmem-s", "-b", "4k", "-t", "64k"], &[]);
+    assert_eq!(refused.code, Some(64));
+    assert!(refused.stderr.contains("unknown config 'shmem-s' (pipe, local, tcp, shmem,"), "{}", refused.stderr);
+    if !need("gnuplot") {
+        return;
+    }
+    assert_eq!(script("plot.sh", &[s(&dir)], &[]).code, Some(0));
+    let svg = fs::read_to_string(dir.join("bandwidth-logy.svg")).unwrap();
+    for mode in ["1thread", "2thread", "2proc"] {
+        assert!(svg.contains(&format!("shmem {mode}")) && svg.contains(&format!("pipe {mode}")), "{mode}: both series");
+    }
+    let summary = fs::read_to_string(dir.join("summary.txt")).unwrap();
+    assert!(summary.contains("shmem/pipe"), "{summary}");
+    assert_eq!(summary.matches(" KBytes/sec) at ").count(), 6, "one peak per series: {summary}");
+}
+
 /// plot.sh on a results.csv with known numbers: gaps where sizes were not run
 /// or failed, floor markers for crawling points, noisy points marked.
 #[test]
@@ -735,6 +767,16 @@ fn bench_quick_prints_its_table() {
     }
     if need("strace") {
         assert!(table.contains("| system calls outside the loop, -B -q -i pipe 2thread"), "{table}");
+        assert!(table.contains("| system calls outside the loop, -B -q -i shmem 2proc"), "{table}");
+    }
+    // shmem beside memcpy: one row per size, a ratio per mode and placement.
+    assert!(table.contains("| buffer | memcpy | shmem 1thread, CPU 0 |"), "{table}");
+    for size in ["64 KiB", "1 MiB", "16 MiB"] {
+        let row = table.lines().find(|l| l.starts_with(&format!("| {size} | "))).unwrap_or_else(|| panic!("{size}: {table}"));
+        let ratios = row.matches(" (").count();
+        assert_eq!(ratios, 4, "{size}: shmem / memcpy per mode: {row}");
+        let two_cpus = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+        assert!(!two_cpus || !row.contains("n/a"), "{size}: every figure measured (rustc builds the memcpy): {row}");
     }
     // The latency table: ipc-static -l against perf bench sched pipe.
     assert!(table.contains("| measurement | ipc-static mean (µs) | ipc-static p50 / p99 (µs) | perf bench (µs/op) |"), "{table}");

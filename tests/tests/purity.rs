@@ -194,6 +194,8 @@ fn the_binary_is_static_small_and_has_no_allocator() {
     if symbol_file().to_string_lossy().contains("-musl/") {
         // The musl build (static glibc, the fallback, is far larger).
         assert!(elf.len() <= 64 * 1024, "{} bytes is over the static musl build's 64 KiB", elf.len());
+        // No loader would make it read-only: it would only pad the file.
+        assert_eq!(program_headers(&elf).filter(|&t| t == PT_GNU_RELRO).count(), 0, "a RELRO segment");
     }
     if have("nm") {
         let out = Command::new("nm").arg(symbol_file()).output().unwrap();
@@ -225,15 +227,23 @@ fn symbol_file() -> std::path::PathBuf {
         .expect("the static build's artifact under target/")
 }
 
-/// True if the ELF64 file has a PT_INTERP program header.
-fn has_interpreter(elf: &[u8]) -> bool {
+const PT_INTERP: u32 = 3;
+const PT_GNU_RELRO: u32 = 0x6474_e552;
+
+/// The types of the ELF64 file's program headers.
+fn program_headers(elf: &[u8]) -> impl Iterator<Item = u32> + '_ {
     let u16_at = |at: usize| u16::from_le_bytes([elf[at], elf[at + 1]]) as usize;
     let phoff = u64::from_le_bytes(elf[0x20..0x28].try_into().unwrap()) as usize;
     let (entry_size, count) = (u16_at(0x36), u16_at(0x38));
-    (0..count).any(|i| {
+    (0..count).map(move |i| {
         let at = phoff + i * entry_size;
-        u32::from_le_bytes(elf[at..at + 4].try_into().unwrap()) == 3
+        u32::from_le_bytes(elf[at..at + 4].try_into().unwrap())
     })
+}
+
+/// True if the ELF64 file has a PT_INTERP program header.
+fn has_interpreter(elf: &[u8]) -> bool {
+    program_headers(elf).any(|t| t == PT_INTERP)
 }
 
 #[test]

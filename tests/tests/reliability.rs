@@ -1629,6 +1629,183 @@ fn no_files_opened_and_no_environment_read() {
 }
 
 // ---------------------------------------------------------------------------
+// Shared memory (-i shmem): no descriptor for the kernel to close when a
+// side fails or dies, so its own ways of stopping are tested here: every
+// call it makes failing, a dead child, a dead parent, a stopped run, load.
+
+/// A shmem run of 256 blocks of 4 KiB: enough hand-offs that some side
+/// always has to wait (and so makes futex calls) under strace.
+fn shmem_args(mode: &str, more: &[&str]) -> Vec<String> {
+    let mut args = strings(&["-B", "-b", "4096", "-t", "1m", "-i", "shmem"]);
+    args.extend(strings(more));
+    args.push(mode.to_string());
+    args
+}
+
+const SHMEM_TOTAL: u64 = 1 << 20;
+
+fn shmem_fault_matrix() -> Vec<Fault> {
+    let mut faults = Vec::new();
+    for mode in MODES {
+        let at = |what: &str| format!("{mode}/shmem: {what}");
+        let args = shmem_args(mode, &[]);
+        // The buffers' mapping, then the slot's (then 2proc's stamp page).
+        faults.push(fault(at("slot mmap ENOMEM"), true, &["mmap:error=ENOMEM:when=2"], args.clone(), 71, &["mmap: "]));
+        faults.push(fault(at("getrusage EFAULT (-g)"), true, &["getrusage:error=EFAULT"], shmem_args(mode, &["-g"]), 71, &["getrusage: "]));
+        // The sender fails before its first block: the receiver must not
+        // wait for it (with -f, the first clock_gettime of every thread).
+        faults.push(fault(at("start clock_gettime EINVAL"), true, &["clock_gettime:error=EINVAL:when=1"], args.clone(), 71, &["clock_gettime: "]));
+        let one_block = shmem_args(mode, &[]).into_iter().map(|a| if a == "1m" { "4096".into() } else { a }).collect();
+        // No write in the loop: the result is the first.
+        faults.push(fault(at("write to stdout EIO"), false, &["write:error=EIO:when=1"], one_block, 74, &["write to standard output: "]));
+        if mode == "1thread" {
+            continue;
+        }
+        if mode == "2proc" {
+            faults.push(fault(at("stamp page mmap ENOMEM"), true, &["mmap:error=ENOMEM:when=3"], args.clone(), 71, &["mmap: "]));
+            faults.push(fault(at("clone (fork) EAGAIN"), true, &["clone,clone3,fork,vfork:error=EAGAIN"], args.clone(), 71, &["fork: "]));
+            faults.push(fault(at("wait4 ECHILD"), false, &["wait4:error=ECHILD"], args.clone(), 71, &["waitpid: "]));
+            // Without -B the child sleeps a second first: the parent's wait
+            // times out, and it asks waitid whether the child is still there.
+            let slow = strings(&["-b", "4096", "-t", "64k", "-i", "shmem", "2proc"]);
+            let mut f = fault(at("waitid EIO (no -B)"), false, &["waitid:error=EIO"], slow, 74, &["waitid: "]);
+            f.expect.progress_of = Some(65536);
+            faults.push(f);
+        } else {
+            faults.push(fault(at("clone EAGAIN"), true, &["clone,clone3:error=EAGAIN"], args.clone(), 71, &["clone: "]));
+        }
+        // The hand-off: both sides' futex calls (-f), or the receiver's only.
+        for (what, follow, spec) in [
+            ("futex EINVAL, the 3rd of each side", true, "futex:error=EINVAL:when=3"),
+            ("futex ENOSYS, the 1st of each side", true, "futex:error=ENOSYS:when=1"),
+            ("futex ENOMEM, every one", true, "futex:error=ENOMEM"),
+            ("futex EINVAL, the receiver's 2nd", false, "futex:error=EINVAL:when=2"),
+        ] {
+            let mut f = fault(at(what), follow, &[spec], args.clone(), 74, &["futex: "]);
+            f.expect.progress_of = Some(SHMEM_TOTAL);
+            faults.push(f);
+        }
+    }
+    faults
+}
+
+#[test]
+fn shmem_calls_can_fail_cleanly() {
+    if !can_inject() {
+        return;
+    }
+    let faults = shmem_fault_matrix();
+    let mut failures = Vec::new();
+    for f in &faults {
+        let (o, problems) = check_fault(f);
+        if !problems.is_empty() {
+            failures.push(format!("{}: {}\n{}", f.label, problems.join("; "), o.show()));
+        }
+    }
+    // With -j too: one document, its error naming the futex call.
+    for mode in ["2thread", "2proc"] {
+        let o = run_traced(true, &strings(&["futex:error=EINVAL:when=3"]), &[], &shmem_args(mode, &["-j"]));
+        let doc: serde_json::Value = serde_json::from_str(&o.stdout).unwrap_or_else(|e| panic!("{mode}: {e}: {}", o.show()));
+        let error = &doc["error"];
+        if o.code != Some(74) || error["operation"] != "futex" || error["errno"] != 22 || error["bytes_total"] != SHMEM_TOTAL {
+            failures.push(format!("{mode}/shmem -j, futex EINVAL: {error}\n{}", o.show()));
+        }
+    }
+    eprintln!("shmem faults: {} tried, {} failed", faults.len() + 2, failures.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn shmem_dead_peers_end_the_run() {
+    const TOTAL: u64 = 64 << 20;
+    // The child killed: the parent's bounded wait finds it gone.
+    let tag = new_tag();
+    let parent = spawn_tagged(&["-B", "-b", "1", "-t", "64m", "-i", "shmem", "2proc"], &tag);
+    let child = child_of(parent.id());
+    thread::sleep(Duration::from_millis(300));
+    kill("KILL", child);
+    let out = wait_with_deadline(parent, 20);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(74), "{out:?}");
+    assert!(out.stdout.is_empty(), "a figure after the child died: {out:?}");
+    let prefix = "ipc-static: sender process: killed by signal 9 after ";
+    let line = stderr.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("{stderr:?}"));
+    let moved: u64 = line[prefix.len()..].split(' ').next().unwrap().parse().unwrap();
+    assert!(moved > 0 && moved < TOTAL && line.ends_with(&format!(" of {TOTAL} bytes")), "{line}");
+    assert!(reap_leftovers(&tag, Duration::from_secs(3)).is_empty(), "processes left behind");
+    eprintln!("2proc/shmem: child SIGKILLed after {moved} bytes: exit 74");
+
+    // The parent killed: the child finds it is no longer its parent.
+    let tag = new_tag();
+    let parent = spawn_tagged(&["-B", "-b", "1", "-t", "64m", "-i", "shmem", "2proc"], &tag);
+    let parent_pid = parent.id();
+    let child = child_of(parent_pid);
+    thread::sleep(Duration::from_millis(300));
+    kill("KILL", parent_pid);
+    let out = wait_with_deadline(parent, 10);
+    assert_eq!(out.status.signal(), Some(9), "{out:?}");
+    let started = Instant::now();
+    let mut running = true;
+    while running && started.elapsed() < Duration::from_secs(3) {
+        running = matches!(proc_stat(child), Some(p) if p.state != 'Z' && p.state != 'X');
+        thread::sleep(Duration::from_millis(5));
+    }
+    assert!(!running, "the child {child} still runs 3 s after its parent died");
+    assert!(reap_leftovers(&tag, Duration::from_secs(1)).is_empty(), "processes left behind");
+    assert!(out.stderr.is_empty(), "the child ends quietly, as a pipe's dies of SIGPIPE: {out:?}");
+    eprintln!("2proc/shmem: parent SIGKILLed: child gone after {:?}", started.elapsed());
+}
+
+#[test]
+fn shmem_runs_complete_when_stopped_under_load_and_in_a_row() {
+    const TOTAL: u64 = 2 << 20;
+    for mode in MODES {
+        // SIGSTOP/SIGCONT mid-run: the stopped side's peer waits, looks,
+        // and waits again.
+        let tag = new_tag();
+        let child = spawn_tagged(&["-B", "-v", "-b", "64", "-t", "2m", "-i", "shmem", mode], &tag);
+        let pid = child.id();
+        let mut pids = vec![pid];
+        if mode == "2proc" {
+            pids.push(child_of(pid));
+        }
+        thread::sleep(Duration::from_millis(20));
+        let _ = Command::new("kill").arg("-STOP").args(pids.iter().map(|p| p.to_string())).status();
+        thread::sleep(Duration::from_millis(250));
+        let _ = Command::new("kill").arg("-CONT").args(pids.iter().map(|p| p.to_string())).status();
+        let out = wait_with_deadline(child, 30);
+        let o = Outcome {
+            what: format!("{mode}/shmem SIGSTOP/SIGCONT"),
+            code: out.status.code(),
+            signal: out.status.signal(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            leftovers: reap_leftovers(&tag, Duration::from_secs(3)),
+            trace: String::new(),
+            followed: false,
+        };
+        assert_no_problems(&o.what.clone(), &o, success_problems(&o, TOTAL));
+        // Eight at once, then sizes at the edges one after another.
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let args = shmem_args(mode, &["-v"]);
+                thread::spawn(move || run(&args))
+            })
+            .collect();
+        for handle in handles {
+            let o = handle.join().unwrap();
+            assert_no_problems(&format!("concurrent {}", o.what), &o, success_problems(&o, SHMEM_TOTAL));
+        }
+        for (buffer, total) in [("1", "4096"), ("4095", "40950"), ("8m", "16m")] {
+            let args = strings(&["-B", "-v", "-F", "-b", buffer, "-t", total, "-i", "shmem", mode]);
+            let o = run(&args);
+            let total = o.stdout.split("totalsize: ").nth(1).and_then(|t| t.lines().next()?.parse().ok()).unwrap_or(0);
+            assert_no_problems(&format!("shmem {}", args.join(" ")), &o, success_problems(&o, total));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
 // The argument parser: random argument vectors against a reference model.
 
 /// xorshift64*: small, seeded, reproducible.
@@ -1662,7 +1839,8 @@ const SIZE_VALUES: &[&[u8]] = &[
     b"9223372036854775807", b"4611686018427387904", b"18014398509481984k", b"17179869184g", b"16777216k",
     b"\xff", b"4\xff", b"\xd9\xa3", b"\xef\xbc\x91", b"\xc3\xa9", b"4096\n", b"\t", b"'4096'", b"$HOME", b"-",
 ];
-const IPC_VALUES: &[&[u8]] = &[b"pipe", b"local", b"tcp", b"PIPE", b"shmem", b"", b"pipe ", b"tc", b"tcpp", b"\xff", b"-B", b"--"];
+const IPC_VALUES: &[&[u8]] =
+    &[b"pipe", b"local", b"tcp", b"shmem", b"PIPE", b"shm", b"shmem ", b"", b"pipe ", b"tc", b"tcpp", b"\xff", b"-B", b"--"];
 const PORT_VALUES: &[&[u8]] = &[
     b"0", b"1", b"80", b"10141", b"65535", b"65536", b"-1", b"+1", b"99999999999999999999", b"http", b"", b"0x50",
     b"\xff", b"1k",
@@ -1679,6 +1857,7 @@ struct ModelConfig {
     mode: u8,
     tcp: bool,
     pipe: bool,
+    shmem: bool,
     buffer: u64,
     total: u64,
     port: u64,
@@ -1724,6 +1903,7 @@ fn model(args: &[Vec<u8>]) -> Model {
         mode: 0,
         tcp: false,
         pipe: true,
+        shmem: false,
         buffer: 131072,
         total: 16777216,
         port: 10141,
@@ -1784,9 +1964,10 @@ fn model(args: &[Vec<u8>]) -> Model {
                             _ => return Model::Invalid,
                         },
                         _ => match value {
-                            b"pipe" => (c.pipe, c.tcp) = (true, false),
-                            b"local" => (c.pipe, c.tcp) = (false, false),
-                            b"tcp" => (c.pipe, c.tcp) = (false, true),
+                            b"pipe" => (c.pipe, c.tcp, c.shmem) = (true, false, false),
+                            b"local" => (c.pipe, c.tcp, c.shmem) = (false, false, false),
+                            b"tcp" => (c.pipe, c.tcp, c.shmem) = (false, true, false),
+                            b"shmem" => (c.pipe, c.tcp, c.shmem) = (false, false, true),
                             _ => return Model::Invalid,
                         },
                     }
@@ -1805,6 +1986,10 @@ fn model(args: &[Vec<u8>]) -> Model {
         return Model::Invalid;
     }
     if !c.total.is_multiple_of(c.buffer) || c.buffer.checked_mul(2).is_none_or(|b| b > usize::MAX as u64) {
+        return Model::Invalid;
+    }
+    // Shared memory has no kernel buffer for -s to size.
+    if c.size_kernel && c.shmem {
         return Model::Invalid;
     }
     Model::Valid(c)
@@ -1889,7 +2074,7 @@ fn plausible(rng: &mut Rng) -> Vec<Vec<u8>> {
     let t = render(total, rng);
     let mut pairs = vec![option_tokens(rng, b'b', b), option_tokens(rng, b't', t)];
     if rng.chance(40) {
-        let ipc = rng.pick(&[&b"pipe"[..], b"local", b"tcp"]).to_vec();
+        let ipc = rng.pick(&[&b"pipe"[..], b"local", b"tcp", b"shmem"]).to_vec();
         let tcp = ipc == b"tcp";
         pairs.push(option_tokens(rng, b'i', ipc));
         if tcp {
@@ -2113,6 +2298,8 @@ fn parser_model_agrees_with_the_documented_cases() {
     assert!(matches!(v(&["-b", "1", "-t", "18446744073709551615", "1thread"]), Model::Valid(_)));
     assert_eq!(v(&["-b", "18446744073709551615", "-t", "18446744073709551615", "1thread"]), Model::Invalid);
     assert!(matches!(v(&["-p", "0", "-i", "tcp", "2thread"]), Model::Valid(c) if c.port == 0));
+    assert!(matches!(v(&["-i", "shmem", "1thread"]), Model::Valid(c) if c.shmem && !c.pipe));
+    assert_eq!(v(&["-s", "-i", "shmem", "2thread"]), Model::Invalid);
     assert_eq!(v(&["-p", "65536", "2thread"]), Model::Invalid);
     assert_eq!(v(&["-x", "-h"]), Model::Invalid);
     assert_eq!(v(&["-B", "-h", "-x"]), Model::Help);

@@ -289,6 +289,68 @@ fn loop_syscalls_finds_only_the_loop_calls() {
     }
 }
 
+/// shmem: the loop's calls are futex waits and wakes (private between two
+/// threads, shared between two processes), counted and split by operation;
+/// no read or write anywhere; none at all in 1thread.
+#[test]
+fn loop_syscalls_counts_shmems_futex_calls() {
+    if !can_trace("loop_syscalls_counts_shmems_futex_calls") {
+        return;
+    }
+    for mode in ["1thread", "2thread", "2proc"] {
+        let t = trace("loop-syscalls", &bench_args("shmem", mode, "1048576", "4096"));
+        let out = &t.stdout;
+        assert_brackets(out, 1);
+        let (inside, whole, futex) = (map(out, "loop_syscalls"), map(out, "whole_program"), map(out, "loop_futex"));
+        let counted = value(out, "futex calls in the loop:");
+        eprintln!("loop-syscalls shmem {mode}: inside {inside:?}; {counted} futex calls {futex:?}");
+        for absent in ["read", "write", "poll"] {
+            assert!(!whole.contains_key(absent), "{mode}: {absent}\n{out}");
+        }
+        assert_eq!(whole.get("clock_gettime").copied(), Some(2), "{mode}: two stamps\n{out}");
+        assert_eq!(futex.values().sum::<u64>(), counted, "{mode}: the split adds up\n{out}");
+        assert_eq!(inside.get("futex").copied().unwrap_or(0), counted, "{mode}\n{out}");
+        if mode == "1thread" {
+            assert!(inside.is_empty() && counted == 0, "1thread: nothing between the stamps\n{out}");
+            continue;
+        }
+        let end = if mode == "2thread" { "exit" } else { "exit_group" };
+        assert!(inside.keys().all(|k| k == "futex" || k == end), "{mode}: {inside:?}\n{out}");
+        // 256 hand-offs through one slot: some side always has to wait.
+        assert!(counted > 0, "{mode}: no futex call in the loop\n{out}");
+        let private = futex.keys().filter(|k| k.contains("_PRIVATE")).count();
+        assert_eq!(private, if mode == "2thread" { futex.len() } else { 0 }, "{mode}: {futex:?}");
+        assert!(futex.keys().all(|k| k.starts_with("FUTEX_WAIT") || k.starts_with("FUTEX_WAKE")), "{futex:?}");
+    }
+}
+
+/// shmem's hand-off in the scheduler: each side sleeps in FUTEX_WAIT and is
+/// woken from the other's FUTEX_WAKE.
+#[test]
+fn loop_wakeups_shows_shmems_futex_wake_path() {
+    if !can_trace("loop_wakeups_shows_shmems_futex_wake_path") {
+        return;
+    }
+    for mode in ["2thread", "2proc"] {
+        let mut out = String::new();
+        for attempt in 1..=3 {
+            out = trace("loop-wakeups", &bench_args("shmem", mode, "1048576", "4096")).stdout;
+            assert_brackets(&out, 1);
+            let (wakeups, sleeps) = (value(&out, "wakeups:"), value(&out, "sleeps:"));
+            eprintln!("loop-wakeups shmem {mode} (attempt {attempt}): {wakeups} wakeups, {sleeps} sleeps");
+            if wakeups > 0 && sleeps > 0 {
+                break;
+            }
+        }
+        let stacks = |name: &str| out.split(&format!("@{name}[")).skip(1).map(|s| s.split(']').next().unwrap_or("")).collect::<Vec<_>>();
+        let (sleep, wake) = (stacks("sleep_stacks"), stacks("wake_stacks"));
+        assert!(!sleep.is_empty() && !wake.is_empty(), "{mode}: no sleep or wake in three runs\n{out}");
+        assert!(sleep.iter().any(|s| s.contains("futex_wait")), "{mode}: sleeps in FUTEX_WAIT\n{out}");
+        assert!(wake.iter().any(|s| s.contains("futex_wake")), "{mode}: wakes from FUTEX_WAKE\n{out}");
+        assert!(!out.contains("pipe_") && !out.contains("unix_stream"), "{mode}: no pipe or socket\n{out}");
+    }
+}
+
 #[test]
 fn loop_latency_times_every_call() {
     if !can_trace("loop_latency_times_every_call") {
@@ -399,6 +461,32 @@ fn loop_faults_finds_first_touch_faults() {
         // child's first write to the page that carries its start stamp back,
         // and copy-on-write faults on stack pages after the fork (0 to 3 here,
         // depending on when each side first writes them).
+    }
+}
+
+/// shmem's slot is user memory like the buffers: untouched, each of its
+/// pages faults in the loop (user faults: the copies are memcpy, not the
+/// kernel's); with -F none does, in 2proc too, where the child maps the
+/// shared slot's pages itself before its start stamp (fork passes no page
+/// table entry of a shared mapping on).
+#[test]
+fn loop_faults_with_shmem_and_its_prefault() {
+    if !can_trace("loop_faults_with_shmem_and_its_prefault") {
+        return;
+    }
+    // 1 MiB blocks: 256 pages per buffer, and one hand-off.
+    let pages = 1_048_576 / 4096;
+    for mode in ["1thread", "2thread", "2proc"] {
+        let t = trace("loop-faults", &bench_args("shmem", mode, "1048576", "1048576"));
+        let untouched = value(&t.stdout, "loop faults:");
+        let mut args = bench_args("shmem", mode, "1048576", "1048576");
+        args.insert(0, "-F");
+        let t = trace("loop-faults", &args);
+        assert_brackets(&t.stdout, 1);
+        let prefaulted = value(&t.stdout, "loop faults:");
+        eprintln!("loop-faults shmem {mode}: {untouched} in the loop untouched, {prefaulted} with -F");
+        assert!(untouched >= 3 * pages, "{mode}: the three buffers' pages fault in the loop\n{}", t.stdout);
+        assert!(prefaulted < 8, "{mode} -F: {prefaulted} faults in the loop\n{}", t.stdout);
     }
 }
 
@@ -537,25 +625,11 @@ END { clear(@ipc_loop); }
     let _ = fs::remove_dir_all(&dir);
 }
 
-/// The window tells the truth: a live bpftrace bracket (no strace, so no
-/// thread is serialised) around every mode and IPC type, with and without
-/// -q, all in one bpftrace session. Each run's bracket is its own: the
-/// processes are told apart by their parentage (a run is a child of the
-/// shell bpftrace starts; a 2proc sender, a grandchild), and threads by
-/// their process. Inside the bracket, besides read/write/poll: nothing in
-/// 1thread, the sender's exit in 2thread, and in 2proc the child's
-/// exit_group and the parent's close of its copy of the writer.
-#[test]
-fn the_bracket_holds_only_the_loop_and_the_senders_end() {
-    if !can_trace("the_bracket_holds_only_the_loop_and_the_senders_end") {
-        return;
-    }
-    let _guard = TRACE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = temp_dir("bracket");
-    let script = dir.join("bracket.bt");
-    fs::write(
-        &script,
-        r#"
+/// One bpftrace session that brackets each run of a list on its own: a run
+/// is a child of the shell bpftrace starts (a 2proc sender, a grandchild),
+/// and threads are told apart by their process. For each call of the
+/// bracket's rule (entered or returned inside), `@inside[run, syscall]`.
+const BRACKET_BT: &str = r#"
 tracepoint:raw_syscalls:sys_enter
 /comm == "ipc-static" && (curtask->real_parent->tgid == cpid || curtask->real_parent->real_parent->tgid == cpid)/
 {
@@ -581,13 +655,30 @@ tracepoint:raw_syscalls:sys_exit
 	}
 }
 END { clear(@phase); clear(@entered_inside); }
-"#,
-    )
-    .unwrap();
+"#;
+
+/// One run of a live bracket session: its label ("mode ipc -q"), the mode,
+/// the calls in its bracket by name, and how many brackets it opened and
+/// closed.
+struct Bracketed {
+    what: String,
+    mode: String,
+    calls: BTreeMap<String, u64>,
+    opened: Option<u64>,
+    closed: Option<u64>,
+}
+
+/// Runs every (mode, ipc) with and without -q, 1 MiB in 64 KiB blocks,
+/// under one live bpftrace bracket (BRACKET_BT).
+fn live_brackets(tag: &str, modes: &[&str], ipcs: &[&str]) -> Vec<Bracketed> {
+    let _guard = TRACE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = temp_dir(tag);
+    let script = dir.join("bracket.bt");
+    fs::write(&script, BRACKET_BT).unwrap();
     let runs_file = dir.join("runs");
     let mut shell = String::new();
-    for mode in ["1thread", "2thread", "2proc"] {
-        for ipc in ["pipe", "local", "tcp"] {
+    for mode in modes {
+        for ipc in ipcs {
             for quiet in ["-q", ""] {
                 let args = format!("-B {quiet} -t 1m -b 64k -i {ipc} -p 0 {mode}");
                 shell += &format!(
@@ -616,12 +707,11 @@ END { clear(@phase); clear(@entered_inside); }
     let inside = map(&stdout, "inside");
     let (opened, closed) = (map(&stdout, "opened"), map(&stdout, "closed"));
     let runs = fs::read_to_string(&runs_file).unwrap();
-    assert_eq!(runs.lines().count(), 18, "{runs}");
+    assert_eq!(runs.lines().count(), modes.len() * ipcs.len() * 2, "{runs}");
+    let mut bracketed = Vec::new();
     for line in runs.lines() {
         let mut words = line.split_whitespace();
         let (pid, mode) = (words.next().unwrap(), words.next().unwrap());
-        let what = line.split_once(' ').unwrap().1;
-        assert_eq!((opened.get(pid), closed.get(pid)), (Some(&1), Some(&1)), "{what}: one bracket\n{stdout}");
         let mut calls: BTreeMap<String, u64> = BTreeMap::new();
         for (key, n) in &inside {
             if let Some((run, id)) = key.split_once(", ") {
@@ -631,21 +721,68 @@ END { clear(@phase); clear(@entered_inside); }
                 }
             }
         }
+        bracketed.push(Bracketed {
+            what: line.split_once(' ').unwrap().1.to_string(),
+            mode: mode.to_string(),
+            calls,
+            opened: opened.get(pid).copied(),
+            closed: closed.get(pid).copied(),
+        });
+    }
+    let _ = fs::remove_dir_all(&dir);
+    bracketed
+}
+
+/// The window tells the truth: a live bpftrace bracket (no strace, so no
+/// thread is serialised) around every mode and IPC type, with and without
+/// -q, all in one bpftrace session. Inside the bracket, besides
+/// read/write/poll: nothing in 1thread, the sender's exit in 2thread, and in
+/// 2proc the child's exit_group and the parent's close of its copy of the
+/// writer.
+#[test]
+fn the_bracket_holds_only_the_loop_and_the_senders_end() {
+    if !can_trace("the_bracket_holds_only_the_loop_and_the_senders_end") {
+        return;
+    }
+    for run in live_brackets("bracket", &["1thread", "2thread", "2proc"], &["pipe", "local", "tcp"]) {
+        let (what, calls) = (&run.what, &run.calls);
+        assert_eq!((run.opened, run.closed), (Some(1), Some(1)), "{what}: one bracket");
         let others: Vec<&String> = calls.keys().filter(|k| !matches!(k.as_str(), "read" | "write" | "poll")).collect();
         eprintln!("bracket, {what}: {calls:?}");
-        let allowed: &[&str] = match mode {
+        let allowed: &[&str] = match run.mode.as_str() {
             "1thread" => &[],
             "2thread" => &["exit"],
             _ => &["exit_group", "close"],
         };
         assert!(others.iter().all(|k| allowed.contains(&k.as_str())), "{what}: {others:?} inside the bracket");
-        assert!(others.len() <= if mode == "2proc" { 2 } else { 1 }, "{what}: {others:?}");
+        assert!(others.len() <= if run.mode == "2proc" { 2 } else { 1 }, "{what}: {others:?}");
         assert!(calls.get("read").copied().unwrap_or(0) >= TOTAL / BUFFER, "{what}: {calls:?}");
-        if mode != "1thread" {
+        if run.mode != "1thread" {
             assert_eq!(calls.get("write").copied(), Some(TOTAL / BUFFER), "{what}: every write in the bracket");
         }
     }
-    let _ = fs::remove_dir_all(&dir);
+}
+
+/// The same live bracket around shmem runs: inside it only futex calls
+/// (none at all in 1thread) and the sender's end; no read, no write.
+#[test]
+fn the_shmem_bracket_holds_only_futex_calls_and_the_senders_end() {
+    if !can_trace("the_shmem_bracket_holds_only_futex_calls_and_the_senders_end") {
+        return;
+    }
+    for run in live_brackets("bracket-shmem", &["1thread", "2thread", "2proc"], &["shmem"]) {
+        let (what, calls) = (&run.what, &run.calls);
+        assert_eq!((run.opened, run.closed), (Some(1), Some(1)), "{what}: one bracket");
+        eprintln!("bracket, {what}: {calls:?}");
+        let allowed: &[&str] = match run.mode.as_str() {
+            "1thread" => &[],
+            "2thread" => &["futex", "exit"],
+            _ => &["futex", "exit_group"],
+        };
+        assert!(calls.keys().all(|k| allowed.contains(&k.as_str())), "{what}: {calls:?} inside the bracket");
+        let ends = calls.keys().filter(|k| k.starts_with("exit")).count();
+        assert!(ends <= 1, "{what}: {calls:?}");
+    }
 }
 
 // ---------------------------------------------------------------- the scripts
