@@ -196,6 +196,9 @@ fn the_binary_is_static_small_and_has_no_allocator() {
         assert!(elf.len() <= 64 * 1024, "{} bytes is over the static musl build's 64 KiB", elf.len());
         // No loader would make it read-only: it would only pad the file.
         assert_eq!(program_headers(&elf).filter(|&t| t == PT_GNU_RELRO).count(), 0, "a RELRO segment");
+        // Nothing unwinds it (link/no-unwind-tables.ld): no table to find
+        // unwind tables by.
+        assert_eq!(program_headers(&elf).filter(|&t| t == PT_GNU_EH_FRAME).count(), 0, "an unwind table index");
     }
     if have("nm") {
         let out = Command::new("nm").arg(symbol_file()).output().unwrap();
@@ -229,6 +232,7 @@ fn symbol_file() -> std::path::PathBuf {
 
 const PT_INTERP: u32 = 3;
 const PT_GNU_RELRO: u32 = 0x6474_e552;
+const PT_GNU_EH_FRAME: u32 = 0x6474_e550;
 
 /// The types of the ELF64 file's program headers.
 fn program_headers(elf: &[u8]) -> impl Iterator<Item = u32> + '_ {
