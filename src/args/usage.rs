@@ -29,7 +29,7 @@ pub fn render_usage(out: &mut impl Sink) {
          \x20                      IPC object: pipe, UNIX socket pair, loopback TCP or\n\
          \x20                      shared memory (default: pipe)\n\
          \x20   -j                 JSON on stdout instead of text\n\
-         \x20   -l                 latency, not bandwidth: round trips of buffersize bytes\n\
+         \x20   -l                 latency: round trips of buffersize bytes each way\n\
          \x20   -n iterations      run the benchmark this many times (default: 1)\n\
          \x20   -P set             performance counters: arch, dcache, instr, tlbmem, sw\n\
          \x20   -p tcp_port        TCP port on 127.0.0.1; 0 picks a free one (default: 10141)\n\
