@@ -98,8 +98,9 @@ impl End<'_> {
         }
     }
 
-    /// Did the last send fail only because the receiver was gone, which it
-    /// reports itself? (For a descriptor, SIGPIPE says so instead.)
+    /// Did the last send or receive fail only because the other side was
+    /// gone, which reports itself (or was killed)? (For a descriptor,
+    /// SIGPIPE or end of file says so instead.)
     pub fn peer_gone(&self) -> bool {
         matches!(self, End::Shmem(side) if side.peer_gone())
     }
@@ -170,6 +171,12 @@ impl<'a> Half<'a> {
                 receiving.watch(peer);
             }
         }
+    }
+
+    /// Did this side fail only because the other side was gone
+    /// ([`End::peer_gone`])?
+    pub fn peer_gone(&self) -> bool {
+        self.sending().peer_gone() || self.receiving().peer_gone()
     }
 
     /// -F in a 2proc child: both ends map their slots' pages now

@@ -101,12 +101,13 @@ pub fn run(
                     0
                 }
                 // If the parent is gone or failed, SIGPIPE has usually ended
-                // this child already; shmem has no SIGPIPE, so a send to a
-                // gone parent ends as quietly. Any other error is reported,
-                // so that the failing call is named, and the child's ends
+                // this child already; shmem has no SIGPIPE, so a child that
+                // finds its parent failed or gone (a send, or with -l a
+                // receive) ends as quietly. Any other error is reported, so
+                // that the failing call is named, and the child's ends
                 // closed at once (shmem has no descriptor for _exit to
                 // close).
-                Err(_) if sender.sending().peer_gone() => EX_IOERR,
+                Err(_) if sender.peer_gone() => EX_IOERR,
                 Err(e) => {
                     e.report();
                     drop(sender);

@@ -136,7 +136,10 @@ impl Slot {
     /// Writes a byte in every 4 KiB of the bytes while it holds the
     /// putter's claim on an empty slot (else it does nothing), so that this
     /// process maps every page now: a child forked after the slot was
-    /// touched does not inherit a shared mapping's page table entries.
+    /// touched does not inherit a shared mapping's page table entries. A
+    /// putter that found the claim taken meanwhile (-l: the 2proc child
+    /// touches the slot its parent puts into) is woken when it is given
+    /// back.
     pub fn touch_pages(&self) {
         if self.claim(EMPTY, FILLING, PUTTER_WAITS, TAKER_CLOSED, None).is_err() {
             return;
@@ -146,7 +149,7 @@ impl Slot {
             // capacity.
             unsafe { self.mapping.start().add(HEADER + at).write(0) };
         }
-        let _ = self.release(FILLING, EMPTY, 0);
+        let _ = self.release(FILLING, EMPTY, PUTTER_WAITS);
     }
 
     /// This side will put or take no more: the other side is told (and
