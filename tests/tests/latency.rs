@@ -201,12 +201,49 @@ fn two_visible_stamps_and_no_heap() {
 /// exit_group); two clock_gettime calls per run in all.
 #[test]
 fn the_bracket_holds_the_round_trips_and_nothing_else() {
+    let Some(runs) = latency_brackets("bracket", &IPCS) else { return };
+    for run in &runs {
+        let (what, mode, calls) = (&run.what, run.mode.as_str(), &run.calls);
+        assert_eq!((run.opened, run.closed, run.stamps), (Some(1), Some(1), Some(2)), "{what}\n{}", run.stdout);
+        eprintln!("bracket, -l {what}: {calls:?}");
+        let allowed: &[&str] = match mode {
+            "1thread" => &["read", "write", "poll"],
+            "2thread" => &["read", "write", "exit"],
+            _ => &["read", "write", "exit_group"],
+        };
+        assert!(calls.keys().all(|k| allowed.contains(&k.as_str())), "{what}: {calls:?}");
+        let per_trip = if mode == "1thread" { 1 } else { 2 };
+        assert_eq!(calls.get("write").copied(), Some(512 * per_trip), "{what}: the writes of 512 round trips: {calls:?}");
+        assert!(calls.get("read").copied().unwrap_or(0) >= 512 * per_trip, "{what}: {calls:?}");
+    }
+}
+
+/// One -l run of a live bracket session: its label ("mode ipc"), its
+/// mode, the calls in its bracket by name, how many brackets it opened and
+/// closed and how many clock_gettime calls it made; and the session's
+/// output.
+struct Bracketed {
+    what: String,
+    mode: String,
+    calls: BTreeMap<String, u64>,
+    opened: Option<u64>,
+    closed: Option<u64>,
+    stamps: Option<u64>,
+    stdout: String,
+}
+
+/// Runs `-B -q -l -b 64 -t 32k` (512 round trips) in every mode over each
+/// of `ipcs` under one live bpftrace session, each run bracketed on its own
+/// (a 2proc echoer is a grandchild of bpftrace's shell; threads are told
+/// apart by their process); asserts that no run made a brk call. None
+/// (the test skips) without root and bpftrace.
+fn latency_brackets(tag: &str, ipcs: &[&str]) -> Option<Vec<Bracketed>> {
     if !is_root() || !have("bpftrace") {
         assert!(std::env::var_os("CI").is_none(), "CI must run the tracing tests as root with bpftrace");
         eprintln!("SKIP: not root or no bpftrace");
-        return;
+        return None;
     }
-    let dir = std::env::temp_dir().join(format!("ipc-static-latency-bracket-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("ipc-static-latency-{tag}-{}", std::process::id()));
     fs::create_dir_all(&dir).unwrap();
     let script = dir.join("bracket.bt");
     fs::write(
@@ -245,7 +282,7 @@ END { clear(@phase); clear(@entered_inside); }
     let runs_file = dir.join("runs");
     let mut shell = String::new();
     for mode in MODES {
-        for ipc in IPCS {
+        for ipc in ipcs {
             let args = format!("-B -q -l -b 64 -t 32k -i {ipc} -p 0 {mode}");
             shell += &format!(
                 "{} {args} & echo \"$! {mode} {ipc}\" >>{}; wait $! || echo FAILED {args} >&2\n",
@@ -267,15 +304,14 @@ END { clear(@phase); clear(@entered_inside); }
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success() && !stderr.contains("FAILED"), "{stdout}\n{stderr}");
     let names: BTreeMap<u64, &str> =
-        [(0, "read"), (1, "write"), (7, "poll"), (60, "exit"), (231, "exit_group")].into_iter().collect();
+        [(0, "read"), (1, "write"), (7, "poll"), (60, "exit"), (202, "futex"), (231, "exit_group")].into_iter().collect();
     let (inside, opened, closed, stamps) = (map(&stdout, "inside"), map(&stdout, "opened"), map(&stdout, "closed"), map(&stdout, "stamps"));
     assert!(map(&stdout, "brk").is_empty(), "no brk in any run:\n{stdout}");
     let runs = fs::read_to_string(&runs_file).unwrap();
-    assert_eq!(runs.lines().count(), 9, "{runs}");
+    assert_eq!(runs.lines().count(), MODES.len() * ipcs.len(), "{runs}");
+    let mut bracketed = Vec::new();
     for line in runs.lines() {
         let (pid, what) = line.split_once(' ').unwrap();
-        let mode = what.split(' ').next().unwrap();
-        assert_eq!((opened.get(pid), closed.get(pid), stamps.get(pid)), (Some(&1), Some(&1), Some(&2)), "{what}\n{stdout}");
         let mut calls: BTreeMap<String, u64> = BTreeMap::new();
         for (key, n) in &inside {
             if let Some((run, id)) = key.split_once(", ") {
@@ -285,18 +321,18 @@ END { clear(@phase); clear(@entered_inside); }
                 }
             }
         }
-        eprintln!("bracket, -l {what}: {calls:?}");
-        let allowed: &[&str] = match mode {
-            "1thread" => &["read", "write", "poll"],
-            "2thread" => &["read", "write", "exit"],
-            _ => &["read", "write", "exit_group"],
-        };
-        assert!(calls.keys().all(|k| allowed.contains(&k.as_str())), "{what}: {calls:?}");
-        let per_trip = if mode == "1thread" { 1 } else { 2 };
-        assert_eq!(calls.get("write").copied(), Some(512 * per_trip), "{what}: the writes of 512 round trips: {calls:?}");
-        assert!(calls.get("read").copied().unwrap_or(0) >= 512 * per_trip, "{what}: {calls:?}");
+        bracketed.push(Bracketed {
+            what: what.to_string(),
+            mode: what.split(' ').next().unwrap().to_string(),
+            calls,
+            opened: opened.get(pid).copied(),
+            closed: closed.get(pid).copied(),
+            stamps: stamps.get(pid).copied(),
+            stdout: stdout.clone(),
+        });
     }
     let _ = fs::remove_dir_all(&dir);
+    Some(bracketed)
 }
 
 /// The entries `@name[key]: N` of a printed bpftrace map.
@@ -373,4 +409,138 @@ fn a_latency_sweep_records_its_columns_and_is_plotted() {
         assert!(text.contains(message), "{args:?}: {text}");
     }
     let _ = fs::remove_dir_all(&dir);
+}
+
+// -l over shared memory (-i shmem): two one-way channels between two sides
+// (the initiator's messages, the echoer's replies), one buffer copied in
+// and out again in 1thread. Data is checked byte by byte both ways by the
+// unit tests in src/ipc/shmem.rs; dead peers in reliability.rs.
+
+#[test]
+fn shmem_makes_its_round_trips_in_every_mode() {
+    for mode in MODES {
+        let pin = if mode == "1thread" { "0" } else { "0,1" };
+        for (buffer, total, trips, extra) in [
+            ("1", "1000", 1000, &[][..]),
+            ("1k", "512k", 512, &["-F", "-a", "0"]),
+            ("4093", "40930", 10, &["-a", pin]),
+            ("128k", "512k", 4, &["-F", "-n", "2", "-g"]),
+        ] {
+            let mut args = vec!["-B", "-l", "-i", "shmem", "-b", buffer, "-t", total];
+            args.extend_from_slice(extra);
+            args.push(mode);
+            let what = args.join(" ");
+            let doc = json(&args);
+            let config = &doc["benchmark_configuration"];
+            assert_eq!((config["ipctype"].as_str(), config["latency"].as_bool()), (Some("shmem"), Some(true)), "{what}");
+            assert!(config["kernel_buffers"].is_null(), "{what}: no kernel buffer: {config}");
+            let samples = doc["benchmark_samples"].as_array().unwrap();
+            assert_eq!(samples.len(), if extra.contains(&"-n") { 2 } else { 1 }, "{what}");
+            for sample in samples {
+                assert_sample(sample, trips, &what);
+                assert_eq!(sample.get("utime").is_some(), extra.contains(&"-g"), "{what}");
+            }
+        }
+    }
+}
+
+/// One -l run under `strace -f`: the entered calls in order, as
+/// (name, arguments).
+fn strace_calls(args: &[&str]) -> Vec<(String, String)> {
+    let log = std::env::temp_dir().join(format!("ipc-static-latency-{}-{}.strace", std::process::id(), args.join("_")));
+    let out = Command::new("timeout").args(["120", "strace", "-f", "-qq", "-o"]).arg(&log).arg(binary()).args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let text = fs::read_to_string(&log).unwrap();
+    let _ = fs::remove_file(&log);
+    text.lines()
+        .filter_map(|line| {
+            let rest = line.split_once(char::is_whitespace)?.1.trim_start();
+            let (name, args) = rest.split_once('(')?;
+            let plain = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            plain.then(|| (name.to_string(), args.to_string()))
+        })
+        .collect()
+}
+
+/// Two visible clock_gettime calls and no brk in the whole process, with
+/// output on and off; no read, write or poll but the result's write to
+/// stdout; between the stamps only futex calls (none at all in 1thread)
+/// and the echoer's end.
+#[test]
+fn shmem_two_visible_stamps_no_heap_and_only_futex_calls() {
+    if !have("strace") {
+        assert!(std::env::var_os("CI").is_none(), "strace is missing in CI");
+        return;
+    }
+    for mode in MODES {
+        for output in ["-q", "-j"] {
+            let args = ["-B", "-l", "-b", "4", "-t", "4k", "-i", "shmem", output, mode];
+            let calls = strace_calls(&args);
+            let names: Vec<&str> = calls.iter().map(|(n, _)| n.as_str()).collect();
+            let stamps: Vec<usize> = names.iter().enumerate().filter(|(_, n)| **n == "clock_gettime").map(|(i, _)| i).collect();
+            assert_eq!(stamps.len(), 2, "{args:?}: {names:?}");
+            assert!(!names.contains(&"brk"), "{args:?}");
+            for (name, arguments) in &calls {
+                let result = name == "write" && arguments.starts_with("1,") && output == "-j";
+                assert!(!matches!(name.as_str(), "read" | "write" | "poll") || result, "{args:?}: {name}({arguments}");
+            }
+            let inside = &names[stamps[0] + 1..stamps[1]];
+            let allowed: &[&str] = match mode {
+                "1thread" => &[],
+                "2thread" => &["futex", "exit"],
+                _ => &["futex", "exit_group"],
+            };
+            assert!(inside.iter().all(|n| allowed.contains(n)), "{args:?}: between the stamps: {inside:?}");
+        }
+    }
+}
+
+/// Calls outside the loop with -l, as the purity budgets count them
+/// (README, "Purity"): every call but the loop's read, write and poll, the
+/// two stamps and the futex calls (shmem's hand-offs, the echoer's
+/// readiness flag, the 2thread join). shmem keeps the bandwidth budgets
+/// (its second channel is one mmap more, in place of pipe2); a pipe pair
+/// needs one pipe2 more, and in 2proc each process closes the other's two
+/// ends, not one: 15 there.
+#[test]
+fn latency_runs_keep_their_budgets_outside_the_loop() {
+    if !have("strace") {
+        assert!(std::env::var_os("CI").is_none(), "strace is missing in CI");
+        return;
+    }
+    for (ipc, budgets) in [("shmem", [6, 10, 12]), ("pipe", [6, 10, 15])] {
+        for (mode, budget) in MODES.into_iter().zip(budgets) {
+            let args = ["-B", "-q", "-l", "-b", "131072", "-t", "16m", "-i", ipc, mode];
+            let calls = strace_calls(&args);
+            let outside: Vec<&str> = calls
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .filter(|n| !matches!(*n, "read" | "write" | "poll" | "futex" | "clock_gettime"))
+                .collect();
+            eprintln!("-l {ipc} {mode}: {} calls outside the loop (budget {budget}): {outside:?}", outside.len());
+            assert!(outside.len() <= budget, "{args:?}: {outside:?}");
+            assert_eq!(outside.first(), Some(&"execve"), "{args:?}");
+            assert_eq!(outside.iter().filter(|n| **n == "brk").count(), 0, "{args:?}");
+        }
+    }
+}
+
+/// The live bracket around -l over shmem: inside it only futex calls (none
+/// at all in 1thread) and the echoer's end; no read, no write; two stamps
+/// per run and no brk.
+#[test]
+fn the_shmem_bracket_holds_futex_calls_and_the_echoers_end() {
+    let Some(runs) = latency_brackets("bracket-shmem", &["shmem"]) else { return };
+    for run in &runs {
+        let (what, calls) = (&run.what, &run.calls);
+        assert_eq!((run.opened, run.closed, run.stamps), (Some(1), Some(1), Some(2)), "{what}\n{}", run.stdout);
+        eprintln!("bracket, -l {what}: {calls:?}");
+        let allowed: &[&str] = match run.mode.as_str() {
+            "1thread" => &[],
+            "2thread" => &["futex", "exit"],
+            _ => &["futex", "exit_group"],
+        };
+        assert!(calls.keys().all(|k| allowed.contains(&k.as_str())), "{what}: {calls:?} inside the bracket");
+        assert!(calls.keys().filter(|k| k.starts_with("exit")).count() <= 1, "{what}: {calls:?}");
+    }
 }

@@ -1756,6 +1756,60 @@ fn shmem_dead_peers_end_the_run() {
     eprintln!("2proc/shmem: parent SIGKILLed: child gone after {:?}", started.elapsed());
 }
 
+/// -l over shmem: two channels, each side waiting on both in turn. A
+/// failing futex call (every one from each thread's third on: the first
+/// ones may be the readiness flag's, whose failure only costs a wait) ends
+/// the run with the call named; a killed echoer is reported; the echoer of
+/// a killed parent goes, quietly.
+#[test]
+fn shmem_round_trips_end_cleanly_on_faults_and_dead_peers() {
+    const TOTAL: u64 = 64 << 20;
+    if can_inject() {
+        for mode in ["2thread", "2proc"] {
+            let args = shmem_args(mode, &["-l"]);
+            let o = run_traced(true, &strings(&["futex:error=EINVAL:when=3+"]), &[], &args);
+            let expect = Expect { code: 74, names: vec!["futex: Invalid argument".into()], progress_of: Some(SHMEM_TOTAL) };
+            assert_no_problems(&format!("{mode}/shmem -l, futex EINVAL"), &o, failure_problems(&o, &expect));
+        }
+    }
+    // The echoing child killed: the parent's bounded wait finds it gone.
+    let tag = new_tag();
+    let parent = spawn_tagged(&["-B", "-l", "-b", "1", "-t", "64m", "-i", "shmem", "2proc"], &tag);
+    let child = child_of(parent.id());
+    thread::sleep(Duration::from_millis(300));
+    kill("KILL", child);
+    let out = wait_with_deadline(parent, 20);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(74), "{out:?}");
+    assert!(out.stdout.is_empty(), "a figure after the echoer died: {out:?}");
+    let prefix = "ipc-static: sender process: killed by signal 9 after ";
+    let line = stderr.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("{stderr:?}"));
+    let moved: u64 = line[prefix.len()..].split(' ').next().unwrap().parse().unwrap();
+    assert!(moved > 0 && moved < TOTAL && line.ends_with(&format!(" of {TOTAL} bytes")), "{line}");
+    assert!(reap_leftovers(&tag, Duration::from_secs(3)).is_empty(), "processes left behind");
+    eprintln!("2proc/shmem -l: echoer SIGKILLed after {moved} round trips: exit 74");
+
+    // The parent killed: its echoer finds it is no longer its parent.
+    let tag = new_tag();
+    let parent = spawn_tagged(&["-B", "-l", "-b", "1", "-t", "64m", "-i", "shmem", "2proc"], &tag);
+    let parent_pid = parent.id();
+    let child = child_of(parent_pid);
+    thread::sleep(Duration::from_millis(300));
+    kill("KILL", parent_pid);
+    let out = wait_with_deadline(parent, 10);
+    assert_eq!(out.status.signal(), Some(9), "{out:?}");
+    let started = Instant::now();
+    let mut running = true;
+    while running && started.elapsed() < Duration::from_secs(3) {
+        running = matches!(proc_stat(child), Some(p) if p.state != 'Z' && p.state != 'X');
+        thread::sleep(Duration::from_millis(5));
+    }
+    assert!(!running, "the echoer {child} still runs 3 s after its parent died");
+    assert!(reap_leftovers(&tag, Duration::from_secs(1)).is_empty(), "processes left behind");
+    assert!(out.stderr.is_empty(), "the echoer ends quietly: {out:?}");
+    eprintln!("2proc/shmem -l: parent SIGKILLed: echoer gone after {:?}", started.elapsed());
+}
+
 #[test]
 fn shmem_runs_complete_when_stopped_under_load_and_in_a_row() {
     const TOTAL: u64 = 2 << 20;

@@ -155,3 +155,90 @@ fn a_side_that_waits_sleeps_instead_of_spinning() {
         assert!(cpu < 0.5, "{mode}: {cpu} s of CPU while waiting a second: spinning?");
     }
 }
+
+/// What the futex calls on the slots' state words did in one run, from
+/// `strace -ff` (one file per thread or process, so every call is whole).
+#[derive(Debug, Default)]
+struct SlotFutexes {
+    /// FUTEX_WAKE calls made, and those that woke a sleeper (returned >= 1).
+    wakes: usize,
+    wakes_that_woke: usize,
+    /// FUTEX_WAIT calls that slept until woken (returned 0), and those that
+    /// slept out their timeout (ETIMEDOUT).
+    waits_woken: usize,
+    waits_timed_out: usize,
+}
+
+fn slot_futexes(args: &[&str], slot_bytes: usize) -> SlotFutexes {
+    let dir = std::env::temp_dir().join(format!("ipc-static-shmem-wakes-{}-{}", std::process::id(), args.join("_")));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let status = Command::new("timeout")
+        .args(["120", "strace", "-ff", "-qq", "-e", "trace=mmap,futex", "-o"])
+        .arg(dir.join("t"))
+        .arg(binary())
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "strace ipc-static {args:?}: {status}");
+    let mut lines = Vec::new();
+    for file in std::fs::read_dir(&dir).unwrap() {
+        lines.extend(std::fs::read_to_string(file.unwrap().path()).unwrap().lines().map(str::to_string));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    // The slots: their own mappings of the buffer and its 64-byte header,
+    // whose first word is the state word (sys/slot.rs).
+    let slot_map = format!("mmap(NULL, {slot_bytes}, ");
+    let words: Vec<String> =
+        lines.iter().filter(|l| l.starts_with(&slot_map)).filter_map(|l| l.rsplit_once("= ").map(|(_, a)| a.to_string())).collect();
+    assert!(!words.is_empty(), "{args:?}: no slot mapped");
+    let mut seen = SlotFutexes::default();
+    for line in &lines {
+        let Some(call) = line.strip_prefix("futex(") else { continue };
+        if !words.iter().any(|w| call.starts_with(&format!("{w},"))) {
+            continue; // the readiness flag's, or the 2thread join's
+        }
+        let result = line.rsplit_once(") = ").map_or("", |(_, r)| r);
+        if call.contains("FUTEX_WAKE") {
+            seen.wakes += 1;
+            seen.wakes_that_woke += usize::from(result.parse::<u64>().is_ok_and(|n| n >= 1));
+        } else if call.contains("FUTEX_WAIT") {
+            seen.waits_woken += usize::from(result == "0");
+            seen.waits_timed_out += usize::from(result.contains("ETIMEDOUT"));
+        }
+    }
+    seen
+}
+
+/// Every wait on a slot is bounded (100 ms, then it looks again), so a
+/// version whose sides never woke each other would still finish every run,
+/// only slowly, and pass every other test. Here a side is certain to sleep:
+/// without -B the side that opens the window sleeps a second first while
+/// the other already waits for its first block (it sleeps out several
+/// timeouts meanwhile). The first hand-off must then wake it: FUTEX_WAKE
+/// calls that woke a sleeper, and waits that ended because they were
+/// woken, not only by timing out. In 2proc the futexes are shared, so a
+/// wake with the wrong flags (private) would wake nobody and fail here too.
+#[test]
+fn a_waiting_side_is_woken_by_the_other_not_by_its_timeout() {
+    if !have("strace") {
+        assert!(std::env::var_os("CI").is_none(), "strace is missing in CI (make test installs it)");
+        eprintln!("SKIPPED: strace is not installed");
+        return;
+    }
+    for mode in ["2thread", "2proc"] {
+        for latency in [false, true] {
+            let mut args = vec!["-q", "-i", "shmem", "-b", "4096", "-t", "64k"];
+            if latency {
+                args.push("-l");
+            }
+            args.push(mode);
+            let seen = slot_futexes(&args, 4096 + 64);
+            eprintln!("{args:?}: {seen:?}");
+            assert!(seen.wakes >= 1, "{args:?}: no FUTEX_WAKE on a slot, though a side slept a second: {seen:?}");
+            assert!(seen.wakes_that_woke >= 1, "{args:?}: no FUTEX_WAKE woke anyone: {seen:?}");
+            assert!(seen.waits_woken >= 1, "{args:?}: every wait ended by its timeout: {seen:?}");
+        }
+    }
+}
