@@ -25,10 +25,10 @@
 # copies each block twice (in, then out) and hands it over, memcpy once, so
 # 0.5 is the ceiling of their ratio (the second copy reading a slot still
 # in the cache can nudge 1thread past it);
-# and a third table, latency: 4-byte round trips over pipes (-l) against
-# `perf bench sched pipe` (which ping-pongs an int over two pipes), 2proc
-# against its default (two processes) and 2thread against its -T (two
-# threads), the two tools interleaved in every round and both pinned the
+# and a third table, latency: 4-byte round trips (-l) over pipes, then over
+# shmem, against `perf bench sched pipe` (which ping-pongs an int over two
+# pipes), 2proc against its default (two processes) and 2thread against
+# its -T (two threads), the two tools interleaved in every round and both pinned the
 # same way, `taskset -c 0` (both sides on CPU 0: on a small VM, placement
 # decides the result more than anything else). Its ratio is ipc-static's
 # mean over perf's, so <= 1 means ipc-static is no slower; perf reports a
@@ -366,24 +366,25 @@ shmem_vs_memcpy() {
 
 # ---- G: latency against perf bench sched pipe --------------------------------
 latency_rows=()
-# latency_row MODE PERF-ARGS...: one row, ipc-static -l MODE against perf
-# bench sched pipe PERF-ARGS, interleaved, both under taskset -c 0.
+# latency_row IPC MODE PERF-ARGS...: one row, ipc-static -l -i IPC MODE
+# against perf bench sched pipe PERF-ARGS, interleaved, both under
+# taskset -c 0.
 latency_row() {
-    local mode="$1" r p ours theirs name="latency.$1"
-    shift
-    local label="pipe $mode, 4 B x $round_trips round trips, vs perf bench sched pipe${*:+ $*}"
+    local ipc="$1" mode="$2" r p ours theirs name="latency.$1.$2"
+    shift 2
+    local label="$ipc $mode, 4 B x $round_trips round trips, vs perf bench sched pipe${*:+ $*}"
     if ! command -v perf >/dev/null 2>&1 || ! command -v taskset >/dev/null 2>&1; then
         latency_rows+=("| $label: perf or taskset not installed | n/a | n/a | n/a | n/a | 0 |")
         return 0
     fi
-    progress "latency, pipe $mode against perf bench sched pipe${*:+ $*}, $round_trips round trips x $rounds rounds"
+    progress "latency, $ipc $mode against perf bench sched pipe${*:+ $*}, $round_trips round trips x $rounds rounds"
     rm -f -- "$work/$name".*
     touch "$work/$name.ours" "$work/$name.theirs"
     local kept=0
     for ((r = 1; r <= rounds; r++)); do
         for p in $([ $((r % 2)) = 1 ] && echo "ours theirs" || echo "theirs ours"); do
             if [ "$p" = ours ]; then
-                ours=$(taskset -c 0 "$static" -B -j -l -b 4 -t $((4 * round_trips)) "$mode" 2>/dev/null |
+                ours=$(taskset -c 0 "$static" -B -j -l -i "$ipc" -b 4 -t $((4 * round_trips)) "$mode" 2>/dev/null |
                     tr -d '\n' | sed -n 's/.*"mean_ns": \([0-9]*\), "min_ns": [0-9]*, "p50_ns": \([0-9]*\), "p90_ns": [0-9]*, "p99_ns": \([0-9]*\).*/\1 \2 \3/p')
                 [ -n "$ours" ] && printf '%s\n' "$ours" >>"$work/$name.ours"
             else
@@ -421,8 +422,10 @@ process_cost
 size_and_rss
 syscalls
 shmem_vs_memcpy
-latency_row 2proc
-latency_row 2thread -T
+latency_row pipe 2proc
+latency_row pipe 2thread -T
+latency_row shmem 2proc
+latency_row shmem 2thread -T
 elapsed=$((($(now_us) - started) / 1000000))
 
 cpu=$("$static" describe 2>/dev/null | sed -n 's/^[[:space:]]*cpu_model:[[:space:]]*//p' | head -n 1)

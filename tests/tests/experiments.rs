@@ -783,6 +783,10 @@ fn bench_quick_prints_its_table() {
     for row in ["| pipe 2proc, 4 B x 20000 round trips, vs perf bench sched pipe", "| pipe 2thread, 4 B x 20000 round trips, vs perf bench sched pipe -T"] {
         assert!(table.contains(row), "missing row {row}: {table}");
     }
+    // And over shmem, against the same perf runs.
+    for row in ["| shmem 2proc, 4 B x 20000 round trips, vs perf bench sched pipe", "| shmem 2thread, 4 B x 20000 round trips, vs perf bench sched pipe -T"] {
+        assert!(table.contains(row), "missing row {row}: {table}");
+    }
     // Every row is a complete Markdown row of six cells.
     for line in table.lines().filter(|l| l.starts_with("| ")) {
         assert_eq!(line.matches(" | ").count(), 5, "{line}");
