@@ -21,7 +21,8 @@
 #   probe-effect.svg/.png the bandwidth of both kinds (box plot and points)
 #   behaviour.svg/.png    every measure of the traced runs over the untraced
 #                         median (log scale; needs gnuplot for both plots)
-#   traces/trace-K.txt    the analysis output of traced run K
+#   traces/trace-K.txt    the analysis output of traced run K (loop-profile:
+#                         its folded stacks, the run in trace-K.txt.meta)
 #   raw/KIND-K.out/.err/.io  each run's stdout, stderr and I/O counts
 #   host.txt, calibration.txt, probe-effect.meta
 # Defaults: -n 11, -a loop-syscalls, ipc-static args "-B -i pipe 2thread".
