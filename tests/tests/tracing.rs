@@ -1309,7 +1309,8 @@ fn loop_profile_names_the_roles_in_1thread_and_2proc_with_iterations() {
 /// scripts/fold-stacks.awk on fixed input, bpftrace's and DTrace's map
 /// formats: roles from the bracket lines, user frames outermost first and
 /// named from the symbols file, offsets and module prefixes dropped,
-/// identical folded stacks added up, everything else copied to the log.
+/// identical folded stacks added up, a sample without a kernel stack (taken
+/// in user space: ", ]: N") kept, everything else copied to the log.
 #[test]
 fn fold_stacks_folds_both_tracers_formats() {
     let dir = temp_dir("fold");
@@ -1337,7 +1338,8 @@ fn fold_stacks_folds_both_tracers_formats() {
          @samples[11, \n    0x401180\n    0x401010\n, \n    copy_leaf+12\n    pipe_write+300\n    entry_SYSCALL_64+9\n]: 5\n\
          @samples[11, \n    0x401181\n    0x401011\n, \n    copy_leaf+20\n    pipe_write+310\n    entry_SYSCALL_64+9\n]: 2\n\
          @samples[10, \n              ipc-static`0x401204\n              ipc-static`0x7fff0000\n\n, \n              kernel`pipe_read+0x1a\n              kernel`amd64_syscall+0x140\n\n]: 3\n\
-         @samples[12, \n, \n    idle+1\n]: 1\n",
+         @samples[12, \n, \n    idle+1\n]: 1\n\
+         @samples[11, \n    0x401010\n, ]: 4\n",
     )
     .unwrap();
     let folded = dir.join("folded");
@@ -1361,14 +1363,15 @@ fn fold_stacks_folds_both_tracers_formats() {
         [
             "other;idle 1",
             "receiver;0x7fff0000;last;amd64_syscall;pipe_read 3",
+            "sender;outer 4",
             "sender;outer;<[u8: 4] as Leaf>::call;entry_SYSCALL_64;pipe_write;copy_leaf 7",
         ]
     );
     assert!(log.contains("42 KBytes/sec\nbracket 1 close"), "the benchmark's output is kept: {log}");
-    assert!(log.contains("samples in the loop: 11 (sender 7, receiver 3, sender+receiver 0, other 1)"), "{log}");
-    assert!(log.contains("distinct stacks: 3\n"), "{log}");
+    assert!(log.contains("samples in the loop: 15 (sender 11, receiver 3, sender+receiver 0, other 1)"), "{log}");
+    assert!(log.contains("distinct stacks: 4\n"), "{log}");
     assert!(log.contains("samples outside the loop (not in the profile): 3\n"), "{log}");
-    assert!(log.contains("user frames named: 5 of 6 in the printed stacks"), "{log}");
+    assert!(log.contains("user frames named: 6 of 7 in the printed stacks"), "{log}");
     assert!(!log.contains("@samples") && !log.contains("0x401") && !log.contains("\n\n\n"), "{log}");
     let _ = fs::remove_dir_all(&dir);
 }
