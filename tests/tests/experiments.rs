@@ -430,7 +430,35 @@ fn plot_writes_both_variants_and_a_summary_naming_every_config() {
     assert!(summary.contains("placement: unpinned") && summary.contains("load average before the runs: "), "{summary}");
     // Usage errors.
     assert_eq!(script("plot.sh", &[], &[]).code, Some(64));
-    assert_eq!(script("plot.sh", &[s(&scratch.join("nothing here"))], &[]).code, Some(64));
+}
+
+/// plot.sh's refusals with their sysexits codes: usage 64 (and the usage), no
+/// DIR or no results.csv in it 66 (EX_NOINPUT), a results.csv without a
+/// successful run 65 (EX_DATAERR), each in one line; nothing drawn.
+#[test]
+fn plot_sh_says_what_is_missing_with_its_sysexits_code() {
+    let scratch = Scratch::new("plot refusals");
+    let empty = scratch.join("empty");
+    fs::create_dir_all(&empty).unwrap();
+    let one_line = |out: &Out, code: i32, words: &str| {
+        assert_eq!(out.code, Some(code), "{}", out.stderr);
+        assert!(out.stderr.starts_with("plot.sh: ") && out.stderr.lines().count() == 1 && out.stderr.contains(words), "{}", out.stderr);
+    };
+    let usage = script("plot.sh", &["-x", s(&empty)], &[]);
+    assert_eq!(usage.code, Some(64));
+    assert!(usage.stderr.starts_with("plot.sh: unknown option -x\nusage: "), "{}", usage.stderr);
+    one_line(&script("plot.sh", &[s(&scratch.join("nothing here"))], &[]), 66, "results.csv does not exist");
+    one_line(&script("plot.sh", &[s(&empty)], &[]), 66, "results.csv does not exist");
+    if !need("gnuplot") {
+        return;
+    }
+    for (name, rows) in [("header only", ""), ("all failed", "pipe,0,2thread,4096,1048576,1,,,unpinned,0,0.10,0,failed,\"exit 74: ipc-static: read: EIO\"\n")] {
+        let dir = scratch.join(name);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("results.csv"), format!("{HEADER}\n{rows}")).unwrap();
+        one_line(&script("plot.sh", &[s(&dir)], &[]), 65, "has no successful runs to plot");
+        assert!(!dir.join("bandwidth.svg").exists() && !dir.join("summary.txt").exists(), "{name}: nothing drawn");
+    }
 }
 
 /// plot.sh on a results.csv with known numbers: gaps where sizes were not run
