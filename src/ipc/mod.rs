@@ -12,6 +12,8 @@ mod local;
 mod pipe;
 mod shmem;
 mod tcp;
+#[cfg(test)]
+mod tests;
 
 pub use shmem::{Channels, Peer};
 
