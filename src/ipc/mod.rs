@@ -39,6 +39,7 @@ pub enum End<'a> {
 impl End<'_> {
     /// Sends from the start of `bytes`; returns how many were sent
     /// (write(2)). EAGAIN when a non-blocking end is full.
+    #[inline]
     pub fn send(&self, bytes: &[u8]) -> Result<usize, Errno> {
         match self {
             End::Fd(fd) => rustix::io::write(fd, bytes),
@@ -48,6 +49,7 @@ impl End<'_> {
 
     /// Receives into the start of `buffer`; returns how many bytes arrived,
     /// 0 at end of file (read(2)). EAGAIN when a non-blocking end is empty.
+    #[inline]
     pub fn receive(&self, buffer: &mut [u8]) -> Result<usize, Errno> {
         match self {
             End::Fd(fd) => rustix::io::read(fd, buffer),

@@ -119,6 +119,7 @@ enum Watched {
 impl Side<'_> {
     /// Puts the start of `bytes` into the slot once it is empty: the
     /// sender's write. EPIPE once the receiver is gone.
+    #[inline(never)] // out of line: End::send inlines a descriptor's write
     pub fn send(&self, bytes: &[u8]) -> Result<usize, Errno> {
         loop {
             match self.channel.slot.put(bytes, self.wait()) {
@@ -132,6 +133,7 @@ impl Side<'_> {
 
     /// Takes what the slot holds once it is full: the receiver's read. 0
     /// once the sender is gone and nothing is left.
+    #[inline(never)] // out of line: End::receive inlines a descriptor's read
     pub fn receive(&self, buffer: &mut [u8]) -> Result<usize, Errno> {
         loop {
             match self.channel.slot.take(buffer, self.wait()) {
