@@ -65,7 +65,6 @@
 int phase;		/* 0: before a start stamp, 1: in the loop, 2: in the finish stamp */
 int opened;
 int closed;
-int nfutex;
 uint64_t t_open;
 
 dtrace:::BEGIN
@@ -142,7 +141,7 @@ syscall::_umtx_op:return
 	    self->umtx_op == 16 ? "UMTX_OP_WAKE_PRIVATE" :
 	    self->umtx_op == 3 ? "UMTX_OP_WAKE" : "other",
 	    (int)arg0 == -1 ? -errno : (int)arg0] = count();
-	nfutex++;
+	@nfutex = sum(1);	/* an aggregation: a global ++ from two CPUs loses counts */
 }
 
 syscall::_umtx_op:return
@@ -162,7 +161,7 @@ dtrace:::END
 {
 	printf("\nbrackets opened: %d\n", opened);
 	printf("brackets closed: %d\n", closed);
-	printf("futex calls in the loop: %d\n", nfutex);
+	printa("futex calls in the loop: %@d\n", @nfutex);
 	printf("\nsystem calls inside the loop (stamps excluded):\n");
 	printa("@loop_syscalls[%s]: %@d\n", @loop_syscalls);
 	printf("\nfutex calls in the loop [operation, return value]:\n");
