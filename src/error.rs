@@ -29,8 +29,49 @@ pub enum Cause {
     KilledBySignal(i32),
     /// The sender process exited with this non-zero status.
     ExitStatus(i32),
-    /// The clock went backwards or did not move.
+    /// The sender process failed first, said why on stderr, and exited with
+    /// this status: [`Error::report`] prints nothing more.
+    SenderSaid(i32),
+    /// A call returned this, which it never returns (the clock: not 0).
+    Returned(i32),
+    /// An answer that makes no sense, or a wait that cannot end.
+    Odd(Odd),
+}
+
+/// Answers from the kernel (or the other side) that make no sense.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Odd {
+    /// A read or write returned more bytes than it was asked for.
+    MoreThanAsked,
+    /// 1thread read more bytes than it had written.
+    MoreThanWritten,
+    /// 1thread had written every byte, and nothing more arrived.
+    NothingInFlight,
+    /// The clock returned 0 without writing the time.
+    ClockNotWritten,
+    /// The clock wrote a time no clock shows.
+    ClockImpossible,
+    /// The finish stamp is not after the start stamp.
     ClockNotMonotonic,
+    /// The 2proc child exited 0 without leaving its start stamp.
+    NoStartStamp,
+    /// Only other programs' connections arrived on the TCP port.
+    OnlyStrangers,
+}
+
+impl Odd {
+    pub fn text(self) -> &'static str {
+        match self {
+            Odd::MoreThanAsked => "returned more bytes than it was asked for",
+            Odd::MoreThanWritten => "returned more bytes than were written",
+            Odd::NothingInFlight => "nothing more arrived once every byte was written",
+            Odd::ClockNotWritten => "returned 0 without writing the time",
+            Odd::ClockImpossible => "wrote an impossible time",
+            Odd::ClockNotMonotonic => "CLOCK_MONOTONIC did not advance",
+            Odd::NoStartStamp => "exited without leaving its start stamp",
+            Odd::OnlyStrangers => "only other programs connected",
+        }
+    }
 }
 
 /// A failure: what was being done, why it failed and, for the IPC loop, how
@@ -51,12 +92,19 @@ pub struct Error {
 impl Error {
     /// Setting up failed: EX_OSERR (71).
     pub fn os(operation: &'static str, errno: Errno) -> Error {
-        Error { exit_code: EX_OSERR, operation, cause: Cause::Errno(errno), port: None, cpu: None, progress: None }
+        Error {
+            exit_code: EX_OSERR,
+            operation,
+            cause: Cause::Errno(errno),
+            port: None,
+            cpu: None,
+            progress: None,
+        }
     }
 
     /// Moving the data failed: EX_IOERR (74).
     pub fn io(operation: &'static str, cause: Cause, moved: u64, total: u64) -> Error {
-        Error { exit_code: EX_IOERR, operation, cause, port: None, cpu: None, progress: Some((moved, total)) }
+        Error { exit_code: EX_IOERR, cause, progress: Some((moved, total)), ..Error::os(operation, Errno::IO) }
     }
 
     pub fn at_port(mut self, port: u16) -> Error {
@@ -97,11 +145,18 @@ impl Error {
                 out.put(b"killed by signal ");
                 out.put_u64(signal as u64);
             }
-            Cause::ExitStatus(status) => {
+            Cause::ExitStatus(status) | Cause::SenderSaid(status) => {
                 out.put(b"exited with status ");
                 out.put_u64(status as u64);
             }
-            Cause::ClockNotMonotonic => out.put(b"CLOCK_MONOTONIC did not advance"),
+            Cause::Returned(value) => {
+                out.put(b"returned ");
+                if value < 0 {
+                    out.put(b"-");
+                }
+                out.put_u64(u64::from(value.unsigned_abs()));
+            }
+            Cause::Odd(odd) => out.put_str(odd.text()),
         }
         if let Some((moved, total)) = self.progress {
             out.put(b" after ");
@@ -112,8 +167,12 @@ impl Error {
         }
     }
 
-    /// `ipc-static: <what failed>: <why>` on stderr.
+    /// `ipc-static: <what failed>: <why>` on stderr, unless the process that
+    /// failed has said it already.
     pub fn report(&self) {
+        if let Cause::SenderSaid(_) = self.cause {
+            return;
+        }
         let mut err = FdWriter::new(sys::start::stderr());
         err.put(b"ipc-static: ");
         self.render(&mut err);

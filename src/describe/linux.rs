@@ -123,15 +123,20 @@ pub fn read(source: &Source, buf: &mut [u8; BUF]) -> Option<Got> {
 }
 
 /// Opens `path` read-only and reads as much as fits into `buf`; returns the
-/// length read, or None if the file cannot be opened or read.
+/// length read, or None if the file cannot be opened or read. Only a
+/// regular file is read, without blocking (a FIFO or device put over a
+/// /proc or /sys file is `unknown`), and at most one buffer's worth; a read
+/// that claims more than it was asked for makes the value unknown too.
 #[cfg(target_os = "linux")]
 fn read_file(path: &CStr, buf: &mut [u8]) -> Option<usize> {
     use rustix::io::Errno;
     let fd = crate::sys::fd::open_read_only(path).ok()?;
     let mut len = 0;
     while let Some(rest) = buf.get_mut(len..).filter(|rest| !rest.is_empty()) {
+        let room = rest.len();
         match rustix::io::read(&fd, rest) {
             Ok(0) => break,
+            Ok(n) if n > room => return None,
             Ok(n) => len += n,
             Err(Errno::INTR) => {}
             Err(_) => return None,

@@ -3,23 +3,30 @@
 //! hands it back through a page shared across fork(); the parent takes the
 //! finish stamp after its last read.
 
-use rustix::io::Errno;
-use rustix::process::{Pid, WaitOptions, WaitStatus};
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use rustix::time::Timespec;
 
 use crate::args::Config;
-use crate::error::Error;
+use crate::error::{Cause, Error, Odd};
 use crate::ipc::Ends;
 use crate::measure::clock;
 use crate::sys::memory::Mapping;
 use crate::sys::process::{self, Forked};
 
-use super::failure;
+use super::failure::{self, SharedFirstFailure, Side};
 use super::setup::{pin_sender, release, sleep_one_second};
 use super::transfer;
 
-/// The start stamp in the shared page: seconds, then nanoseconds.
-const STAMP_BYTES: usize = 16;
+/// The shared page's words: the start stamp (seconds, nanoseconds), then
+/// which side failed first.
+const STAMP_SECONDS: usize = 0;
+const STAMP_NANOS: usize = 1;
+const FIRST_FAILURE: usize = 2;
+const SHARED_BYTES: usize = 3 * 8;
+
+/// The nanoseconds of a stamp not yet written: no clock shows it.
+const NO_STAMP: u64 = u64::MAX;
 
 /// Forks the sender; returns the stamps.
 pub fn run(
@@ -30,7 +37,11 @@ pub fn run(
     leave_to_exit: bool,
 ) -> Result<(Timespec, Timespec), Error> {
     let total = config.total_size;
-    let mut shared = Mapping::shared(STAMP_BYTES).map_err(|e| Error::os("mmap", e))?;
+    let shared = Mapping::shared(SHARED_BYTES).map_err(|e| Error::os("mmap", e))?;
+    let words = shared.words();
+    let word = |index: usize| words.get(index).ok_or(Error::os("mmap", rustix::io::Errno::NOMEM));
+    let (seconds, nanos, first) = (word(STAMP_SECONDS)?, word(STAMP_NANOS)?, SharedFirstFailure(word(FIRST_FAILURE)?));
+    nanos.store(NO_STAMP, Ordering::Relaxed);
     let Ends { sender, receiver, .. } = ends;
     match process::fork().map_err(|e| Error::os("fork", e))? {
         Forked::Child => {
@@ -41,6 +52,8 @@ pub fn run(
                 sleep_one_second();
             }
             // The writer stays open until _exit closes it: one call fewer.
+            // Whatever happens, _exit closes it, so the parent never waits
+            // for bytes that cannot come.
             let sent = pin_sender(config).and_then(|()| {
                 // BEGIN TIMED REGION
                 let start = clock::stamp()?;
@@ -48,17 +61,23 @@ pub fn run(
             });
             let code = match sent {
                 Ok(start) => {
-                    put_stamp(shared.bytes_mut(), start);
+                    // The stamp is checked (clock::stamp), so tv_nsec is never
+                    // NO_STAMP.
+                    seconds.store(start.tv_sec as u64, Ordering::Relaxed);
+                    #[allow(clippy::useless_conversion)] // tv_nsec is narrower on some targets
+                    nanos.store(i64::from(start.tv_nsec) as u64, Ordering::Release);
                     if !config.bare {
                         sleep_one_second();
                     }
                     0
                 }
-                // If the parent is gone or failed, SIGPIPE has usually ended
-                // this child already; any error that still arrives here is
-                // reported, so that the failing call is named.
+                // Said only if this side failed first: an EPIPE or a reset
+                // after the parent failed is the echo of the parent's
+                // failure, which the parent reports.
                 Err(e) => {
-                    e.report();
+                    if first.record(Side::Sender) {
+                        e.report();
+                    }
                     e.exit_code
                 }
             };
@@ -74,46 +93,33 @@ pub fn run(
             });
             match received {
                 Ok(_) => release(receiver, leave_to_exit),
-                // Closed now, so that a child still writing gets SIGPIPE
-                // instead of blocking while this process waits for it.
-                Err(_) => drop(receiver),
+                // Recorded, then closed now, so that a child still writing
+                // gets SIGPIPE (or EPIPE, and stays silent) instead of
+                // blocking while this process waits for it.
+                Err(_) => {
+                    first.record(Side::Receiver);
+                    drop(receiver)
+                }
             }
-            let status = wait_for(child)?;
-            let finish = failure::of_two_processes(received, status, total)?;
-            let start = stamp_in(shared.bytes());
+            let end = process::wait_for(child).map_err(|e| Error::os("waitpid", e))?;
+            let finish = failure::of_two_processes(received, end, first.side() == Some(Side::Sender), total)?;
+            let start = stamp_in(seconds, nanos).ok_or(Error::io(
+                "sender process",
+                Cause::Odd(Odd::NoStartStamp),
+                total,
+                total,
+            ))?;
             release(shared, leave_to_exit);
             Ok((start, finish))
         }
     }
 }
 
-/// waitpid(2) for the sender child, retrying EINTR.
-fn wait_for(child: Pid) -> Result<WaitStatus, Error> {
-    loop {
-        match rustix::process::waitpid(Some(child), WaitOptions::empty()) {
-            Ok(Some((_, status))) => return Ok(status),
-            Ok(None) => {}
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(Error::os("waitpid", e)),
-        }
+/// The start stamp the child left in the shared page, if it left one.
+fn stamp_in(seconds: &AtomicU64, nanos: &AtomicU64) -> Option<Timespec> {
+    let tv_nsec = nanos.load(Ordering::Acquire);
+    if tv_nsec == NO_STAMP {
+        return None;
     }
-}
-
-fn put_stamp(page: &mut [u8], stamp: Timespec) {
-    #[allow(clippy::useless_conversion)] // tv_nsec is narrower on some targets
-    let words = [stamp.tv_sec, i64::from(stamp.tv_nsec)];
-    for (slot, word) in page.chunks_exact_mut(8).zip(words) {
-        if let Ok(slot) = <&mut [u8; 8]>::try_from(slot) {
-            *slot = word.to_ne_bytes();
-        }
-    }
-}
-
-fn stamp_in(page: &[u8]) -> Timespec {
-    let mut words = [0i64; 2];
-    for (word, slot) in words.iter_mut().zip(page.chunks_exact(8)) {
-        *word = i64::from_ne_bytes(slot.try_into().unwrap_or([0; 8]));
-    }
-    let [tv_sec, tv_nsec] = words;
-    Timespec { tv_sec, tv_nsec: tv_nsec as _ }
+    Some(Timespec { tv_sec: seconds.load(Ordering::Relaxed) as i64, tv_nsec: tv_nsec as _ })
 }

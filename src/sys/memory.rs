@@ -2,6 +2,7 @@
 
 use core::ffi::c_void;
 use core::ptr::NonNull;
+use core::sync::atomic::AtomicU64;
 
 use rustix::io::{Errno, Result};
 use rustix::mm::{MapFlags, ProtFlags};
@@ -35,6 +36,11 @@ impl Mapping {
         let ptr = unsafe {
             rustix::mm::mmap_anonymous(core::ptr::null_mut(), len, ProtFlags::READ | ProtFlags::WRITE, flags)?
         };
+        // The kernel returns a page-aligned address; anything else (0, or a
+        // lie) is refused before a reference is made from it.
+        if ptr.is_null() || !(ptr as usize).is_multiple_of(4096) {
+            return Err(Errno::NOMEM);
+        }
         let base = NonNull::new(ptr.cast::<u8>()).ok_or(Errno::NOMEM)?;
         Ok(Mapping { base, len })
     }
@@ -45,10 +51,17 @@ impl Mapping {
         unsafe { core::slice::from_raw_parts_mut(self.base.as_ptr(), self.len) }
     }
 
-    pub fn bytes(&self) -> &[u8] {
-        // SAFETY: as for bytes_mut; &self allows only shared reads.
-        unsafe { core::slice::from_raw_parts(self.base.as_ptr(), self.len) }
+    /// The mapping as 64-bit atomic words: for pages shared with a child,
+    /// which both processes read and write at once (2proc's start stamp and
+    /// first failure).
+    pub fn words(&self) -> &[AtomicU64] {
+        // SAFETY: base is page-aligned, so aligned for AtomicU64, which has
+        // u64's size; len / 8 words fit in the mapping, and any bits are a
+        // valid u64. Atomics allow shared mutation through &self, and
+        // bytes_mut's &mut self cannot coexist with this borrow.
+        unsafe { core::slice::from_raw_parts(self.base.as_ptr().cast::<AtomicU64>(), self.len / 8) }
     }
+
 
     /// Leaves the pages of `offset..offset + len` out of children forked
     /// later: they are not mapped in the child, so the parent's own pages are
