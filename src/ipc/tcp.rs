@@ -65,8 +65,8 @@ fn accept_own(listener: &OwnedFd, own: SocketAddrV4, flags: SocketFlags) -> Resu
         let mut waiting = [PollFd::new(listener, PollFlags::IN)];
         match rustix::event::poll(&mut waiting, Some(&ACCEPT_WAIT)) {
             Ok(0) => return Err(Error::os("accept", Errno::TIMEDOUT)),
-            Ok(_) => {}
-            Err(Errno::INTR) => continue,
+            // Interrupted: the connection may be there already; accept says.
+            Ok(_) | Err(Errno::INTR) => {}
             Err(e) => return Err(Error::os("poll", e)),
         }
         match fd::accept_from(listener, flags) {
