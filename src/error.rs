@@ -216,6 +216,17 @@ mod tests {
     }
 
     #[test]
+    fn odd_answers_and_the_senders_own_report_are_named() {
+        let said = Error { exit_code: 74, ..Error::io("sender process", Cause::SenderSaid(74), 8, 16) };
+        assert_eq!(text(said), "sender process: exited with status 74 after 8 of 16 bytes");
+        assert_eq!(text(Error { cause: Cause::Returned(-7), ..Error::os("clock_gettime", Errno::INVAL) }), "clock_gettime: returned -7");
+        assert_eq!(
+            text(Error::io("read", Cause::Odd(Odd::MoreThanAsked), 4096, 65536)),
+            "read: returned more bytes than it was asked for after 4096 of 65536 bytes"
+        );
+    }
+
+    #[test]
     fn exit_codes_follow_sysexits() {
         assert_eq!(Error::os("mmap", Errno::NOMEM).exit_code, 71);
         assert_eq!(Error::io("write", Cause::Errno(Errno::IO), 0, 1).exit_code, 74);

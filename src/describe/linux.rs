@@ -107,14 +107,12 @@ pub fn read(source: &Source, buf: &mut [u8; BUF]) -> Option<Got> {
             meminfo_bytes(buf.get(..len)?, key.as_bytes())?
         }
         Source::PipeCapacity => {
-            let (reader, _writer) = rustix::pipe::pipe().ok()?;
+            let (reader, _writer) = crate::sys::fd::pipe(rustix::pipe::PipeFlags::empty()).ok()?;
             rustix::pipe::fcntl_getpipe_size(&reader).ok()? as u64
         }
         Source::SocketPairBuffer { send } => {
-            use crate::sys::fd::{socket_buffer_size, SocketBuffer};
-            use rustix::net::{AddressFamily, SocketFlags, SocketType};
-            let (one, _other) =
-                rustix::net::socketpair(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None).ok()?;
+            use crate::sys::fd::{socket_buffer_size, stream_socket_pair, SocketBuffer};
+            let (one, _other) = stream_socket_pair(rustix::net::SocketFlags::CLOEXEC).ok()?;
             let which = if send { SocketBuffer::Send } else { SocketBuffer::Receive };
             socket_buffer_size(&one, which).ok()? as u64
         }

@@ -12,21 +12,20 @@ use crate::error::{Cause, Error, Odd};
 use crate::ipc::Ends;
 use crate::measure::clock;
 use crate::sys::memory::Mapping;
-use crate::sys::process::{self, Forked};
+use crate::sys::process::{self, ChildEnd, Forked};
 
 use super::failure::{self, SharedFirstFailure, Side};
 use super::setup::{pin_sender, release, sleep_one_second};
 use super::transfer;
 
-/// The shared page's words: the start stamp (seconds, nanoseconds), then
-/// which side failed first.
+/// The shared page's words: the start stamp (seconds, nanoseconds), 1 once
+/// the child has written it, and which side failed first. The page is
+/// zero-filled: no stamp, no failure. Nothing touches it before the fork.
 const STAMP_SECONDS: usize = 0;
 const STAMP_NANOS: usize = 1;
-const FIRST_FAILURE: usize = 2;
-const SHARED_BYTES: usize = 3 * 8;
-
-/// The nanoseconds of a stamp not yet written: no clock shows it.
-const NO_STAMP: u64 = u64::MAX;
+const STAMPED: usize = 2;
+const FIRST_FAILURE: usize = 3;
+const SHARED_BYTES: usize = 4 * 8;
 
 /// Forks the sender; returns the stamps.
 pub fn run(
@@ -40,8 +39,8 @@ pub fn run(
     let shared = Mapping::shared(SHARED_BYTES).map_err(|e| Error::os("mmap", e))?;
     let words = shared.words();
     let word = |index: usize| words.get(index).ok_or(Error::os("mmap", rustix::io::Errno::NOMEM));
-    let (seconds, nanos, first) = (word(STAMP_SECONDS)?, word(STAMP_NANOS)?, SharedFirstFailure(word(FIRST_FAILURE)?));
-    nanos.store(NO_STAMP, Ordering::Relaxed);
+    let stamp = [word(STAMP_SECONDS)?, word(STAMP_NANOS)?, word(STAMPED)?];
+    let first = SharedFirstFailure(word(FIRST_FAILURE)?);
     let Ends { sender, receiver, .. } = ends;
     match process::fork().map_err(|e| Error::os("fork", e))? {
         Forked::Child => {
@@ -61,11 +60,7 @@ pub fn run(
             });
             let code = match sent {
                 Ok(start) => {
-                    // The stamp is checked (clock::stamp), so tv_nsec is never
-                    // NO_STAMP.
-                    seconds.store(start.tv_sec as u64, Ordering::Relaxed);
-                    #[allow(clippy::useless_conversion)] // tv_nsec is narrower on some targets
-                    nanos.store(i64::from(start.tv_nsec) as u64, Ordering::Release);
+                    put_stamp(stamp, start);
                     if !config.bare {
                         sleep_one_second();
                     }
@@ -102,8 +97,11 @@ pub fn run(
                 }
             }
             let end = process::wait_for(child).map_err(|e| Error::os("waitpid", e))?;
-            let finish = failure::of_two_processes(received, end, first.side() == Some(Side::Sender), total)?;
-            let start = stamp_in(seconds, nanos).ok_or(Error::io(
+            // The page is read only once the child has ended well or said why
+            // (if its mapping were bad, the child would have died of it).
+            let sender_first = matches!(end, ChildEnd::Exited(code) if code != 0) && first.side() == Some(Side::Sender);
+            let finish = failure::of_two_processes(received, end, sender_first, total)?;
+            let start = stamp_in(stamp).ok_or(Error::io(
                 "sender process",
                 Cause::Odd(Odd::NoStartStamp),
                 total,
@@ -115,11 +113,17 @@ pub fn run(
     }
 }
 
+fn put_stamp([seconds, nanos, stamped]: [&AtomicU64; 3], start: Timespec) {
+    seconds.store(start.tv_sec as u64, Ordering::Relaxed);
+    #[allow(clippy::useless_conversion)] // tv_nsec is narrower on some targets
+    nanos.store(i64::from(start.tv_nsec) as u64, Ordering::Relaxed);
+    stamped.store(1, Ordering::Release);
+}
+
 /// The start stamp the child left in the shared page, if it left one.
-fn stamp_in(seconds: &AtomicU64, nanos: &AtomicU64) -> Option<Timespec> {
-    let tv_nsec = nanos.load(Ordering::Acquire);
-    if tv_nsec == NO_STAMP {
+fn stamp_in([seconds, nanos, stamped]: [&AtomicU64; 3]) -> Option<Timespec> {
+    if stamped.load(Ordering::Acquire) != 1 {
         return None;
     }
-    Some(Timespec { tv_sec: seconds.load(Ordering::Relaxed) as i64, tv_nsec: tv_nsec as _ })
+    Some(Timespec { tv_sec: seconds.load(Ordering::Relaxed) as i64, tv_nsec: nanos.load(Ordering::Relaxed) as _ })
 }

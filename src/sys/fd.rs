@@ -1,4 +1,5 @@
-//! New descriptors (socket(2), accept4(2), openat(2)), socket addresses
+//! New descriptors (socket(2), pipe2(2), socketpair(2), accept4(2),
+//! openat(2)), socket addresses
 //! (getsockname(2), accept4's peer) and socket buffer sizes (getsockopt(2)).
 //!
 //! rustix has all of them, but on Linux its versions check the kernel's
@@ -55,6 +56,54 @@ pub fn socket(family: AddressFamily, kind: SocketType, flags: SocketFlags) -> Re
 #[cfg(not(target_os = "linux"))]
 pub fn socket(family: AddressFamily, kind: SocketType, flags: SocketFlags) -> Result<OwnedFd> {
     rustix::net::socket_with(family, kind, flags, None)
+}
+
+/// Two new descriptors the kernel wrote into `fds`, which was filled with
+/// -1 first: a call that "succeeded" without writing them is EBADF, never
+/// two random descriptors (rustix reads them from uninitialised memory).
+#[cfg(target_os = "linux")]
+fn owned_pair(rc: c_long, fds: [c_int; 2]) -> Result<(OwnedFd, OwnedFd)> {
+    zero_or_errno(rc)?;
+    let [first, second] = fds;
+    if first < 0 || second < 0 || first == second {
+        return Err(Errno::BADF);
+    }
+    // SAFETY: the kernel just returned both as new descriptors, which
+    // nothing else owns; both are >= 0, so neither is the -1 that
+    // from_raw_fd refuses.
+    Ok(unsafe { (OwnedFd::from_raw_fd(first), OwnedFd::from_raw_fd(second)) })
+}
+
+/// pipe2(2) with `flags` (O_NONBLOCK, O_CLOEXEC): (reader, writer).
+#[cfg(target_os = "linux")]
+pub fn pipe(flags: rustix::pipe::PipeFlags) -> Result<(OwnedFd, OwnedFd)> {
+    let mut fds: [c_int; 2] = [-1, -1];
+    // SAFETY: fds is a live local array of two ints, which pipe2 writes.
+    let rc = unsafe { libc::syscall(libc::SYS_pipe2, fds.as_mut_ptr(), flags.bits() as c_long) };
+    owned_pair(rc, fds)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn pipe(flags: rustix::pipe::PipeFlags) -> Result<(OwnedFd, OwnedFd)> {
+    rustix::pipe::pipe_with(flags)
+}
+
+/// socketpair(2) of UNIX stream sockets with `flags` (SOCK_NONBLOCK,
+/// SOCK_CLOEXEC).
+#[cfg(target_os = "linux")]
+pub fn stream_socket_pair(flags: SocketFlags) -> Result<(OwnedFd, OwnedFd)> {
+    let mut fds: [c_int; 2] = [-1, -1];
+    let kind = SocketType::STREAM.as_raw() as c_long | flags.bits() as c_long;
+    // SAFETY: fds is a live local array of two ints, which socketpair writes.
+    let rc = unsafe {
+        libc::syscall(libc::SYS_socketpair, c_long::from(libc::AF_UNIX), kind, 0 as c_long, fds.as_mut_ptr())
+    };
+    owned_pair(rc, fds)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn stream_socket_pair(flags: SocketFlags) -> Result<(OwnedFd, OwnedFd)> {
+    rustix::net::socketpair(AddressFamily::UNIX, SocketType::STREAM, flags, None)
 }
 
 /// 0 for success, -1 for an errno; anything else is an answer that makes
