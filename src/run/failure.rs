@@ -7,7 +7,7 @@ use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use crate::error::{Cause, Error, EX_CONFIG, EX_IOERR, EX_USAGE};
 use crate::sys::process::ChildEnd;
 
-/// The two sides of a 2thread run.
+/// The two sides of a 2thread or 2proc run.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Side {
     Sender,
