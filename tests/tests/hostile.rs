@@ -429,11 +429,9 @@ fn a_lying_kernel_is_never_a_panic_a_signal_or_a_hang() {
     if !need("strace") {
         return;
     }
-    let (modes, ipcs, values, whens, quiets): (&[&str], &[&str], &[i64], &[u32], &[bool]) = if full() {
-        (&MODES, &IPCS, &[0, 1, 65536], &[1, 2, 3], &[false, true])
-    } else {
-        (&["1thread", "2proc"], &["pipe"], &[0, 1], &[1], &[false])
-    };
+    let (modes, ipcs): (&[&str], &[&str]) = if full() { (&MODES, &IPCS) } else { (&["1thread", "2proc"], &["pipe"]) };
+    let (values, whens, quiets): (&[i64], &[u32], &[bool]) =
+        if full() { (&[0, 1, 65536], &[1, 2, 3], &[false, true]) } else { (&[0, 1], &[1], &[false]) };
     let (mut runs, mut failed, mut succeeded) = (0, 0, 0);
     let mut problems = Vec::new();
     for &mode in modes {
@@ -639,9 +637,16 @@ fn a_fifo_or_a_device_over_proc_files_is_unknown() {
         eprintln!("*** not root (or no unshare): SKIPPING the private mount namespace with a FIFO over /proc");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("ipc-hostile-fifo-{}", std::process::id()));
-    fs::create_dir_all(&dir).unwrap();
-    let fifo: PathBuf = dir.join("fifo");
+    /// Removed when dropped, even by a failed assertion.
+    struct Scratch(PathBuf);
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+    let dir = Scratch(std::env::temp_dir().join(format!("ipc-hostile-fifo-{}", std::process::id())));
+    fs::create_dir_all(&dir.0).unwrap();
+    let fifo: PathBuf = dir.0.join("fifo");
     assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     let f = fifo.display();
     // In a private mount namespace: FIFOs over three files (an open that
@@ -673,6 +678,5 @@ fn a_fifo_or_a_device_over_proc_files_is_unknown() {
             assert_succeeds(&o);
         }
     }
-    let _ = fs::remove_dir_all(&dir);
     eprintln!("FIFO and /dev/zero over /proc and /sys: {runs} runs, unknown, no hang");
 }
