@@ -29,8 +29,49 @@ pub enum Cause {
     KilledBySignal(i32),
     /// The sender process exited with this non-zero status.
     ExitStatus(i32),
-    /// The clock went backwards or did not move.
+    /// The sender process failed first, said why on stderr, and exited with
+    /// this status: [`Error::report`] prints nothing more.
+    SenderSaid(i32),
+    /// A call returned this, which it never returns (the clock: not 0).
+    Returned(i32),
+    /// An answer that makes no sense, or a wait that cannot end.
+    Odd(Odd),
+}
+
+/// Answers from the kernel (or the other side) that make no sense.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Odd {
+    /// A read or write returned more bytes than it was asked for.
+    MoreThanAsked,
+    /// 1thread read more bytes than it had written.
+    MoreThanWritten,
+    /// 1thread had written every byte, and nothing more arrived.
+    NothingInFlight,
+    /// The clock returned 0 without writing the time.
+    ClockNotWritten,
+    /// The clock wrote a time no clock shows.
+    ClockImpossible,
+    /// The finish stamp is not after the start stamp.
     ClockNotMonotonic,
+    /// The 2proc child exited 0 without leaving its start stamp.
+    NoStartStamp,
+    /// Only other programs' connections arrived on the TCP port.
+    OnlyStrangers,
+}
+
+impl Odd {
+    pub fn text(self) -> &'static str {
+        match self {
+            Odd::MoreThanAsked => "returned more bytes than it was asked for",
+            Odd::MoreThanWritten => "returned more bytes than were written",
+            Odd::NothingInFlight => "nothing more arrived once every byte was written",
+            Odd::ClockNotWritten => "returned 0 without writing the time",
+            Odd::ClockImpossible => "wrote an impossible time",
+            Odd::ClockNotMonotonic => "CLOCK_MONOTONIC did not advance",
+            Odd::NoStartStamp => "exited without leaving its start stamp",
+            Odd::OnlyStrangers => "only other programs connected",
+        }
+    }
 }
 
 /// A failure: what was being done, why it failed and, for the IPC loop, how
@@ -51,12 +92,19 @@ pub struct Error {
 impl Error {
     /// Setting up failed: EX_OSERR (71).
     pub fn os(operation: &'static str, errno: Errno) -> Error {
-        Error { exit_code: EX_OSERR, operation, cause: Cause::Errno(errno), port: None, cpu: None, progress: None }
+        Error {
+            exit_code: EX_OSERR,
+            operation,
+            cause: Cause::Errno(errno),
+            port: None,
+            cpu: None,
+            progress: None,
+        }
     }
 
     /// Moving the data failed: EX_IOERR (74).
     pub fn io(operation: &'static str, cause: Cause, moved: u64, total: u64) -> Error {
-        Error { exit_code: EX_IOERR, operation, cause, port: None, cpu: None, progress: Some((moved, total)) }
+        Error { exit_code: EX_IOERR, cause, progress: Some((moved, total)), ..Error::os(operation, Errno::IO) }
     }
 
     pub fn at_port(mut self, port: u16) -> Error {
@@ -67,6 +115,12 @@ impl Error {
     pub fn at_cpu(mut self, cpu: usize) -> Error {
         self.cpu = Some(cpu);
         self
+    }
+
+    /// True when this failure is only the echo of the other side going away
+    /// (EPIPE, ECONNRESET, end of file), not a cause of its own.
+    pub fn is_peer_gone(&self) -> bool {
+        matches!(self.cause, Cause::EndOfFile | Cause::Errno(Errno::PIPE) | Cause::Errno(Errno::CONNRESET))
     }
 
     /// Puts `operation[ 127.0.0.1:port]: cause[ after N of M bytes]`.
@@ -100,16 +154,27 @@ impl Error {
                 out.put(b"killed by signal ");
                 out.put_u64(signal as u64);
             }
-            Cause::ExitStatus(status) => {
+            Cause::ExitStatus(status) | Cause::SenderSaid(status) => {
                 out.put(b"exited with status ");
                 out.put_u64(status as u64);
             }
-            Cause::ClockNotMonotonic => out.put(b"CLOCK_MONOTONIC did not advance"),
+            Cause::Returned(value) => {
+                out.put(b"returned ");
+                if value < 0 {
+                    out.put(b"-");
+                }
+                out.put_u64(u64::from(value.unsigned_abs()));
+            }
+            Cause::Odd(odd) => out.put_str(odd.text()),
         }
     }
 
-    /// `ipc-static: <what failed>: <why>` on stderr.
+    /// `ipc-static: <what failed>: <why>` on stderr, unless the process that
+    /// failed has said it already.
     pub fn report(&self) {
+        if let Cause::SenderSaid(_) = self.cause {
+            return;
+        }
         let mut err = FdWriter::new(sys::start::stderr());
         err.put(b"ipc-static: ");
         self.render(&mut err);
@@ -150,6 +215,24 @@ mod tests {
             text(Error::io("sender process", Cause::KilledBySignal(9), 0, 8)),
             "sender process: killed by signal 9 after 0 of 8 bytes"
         );
+    }
+
+    #[test]
+    fn odd_answers_and_the_senders_own_report_are_named() {
+        let said = Error { exit_code: 74, ..Error::io("sender process", Cause::SenderSaid(74), 8, 16) };
+        assert_eq!(text(said), "sender process: exited with status 74 after 8 of 16 bytes");
+        assert_eq!(text(Error { cause: Cause::Returned(-7), ..Error::os("clock_gettime", Errno::INVAL) }), "clock_gettime: returned -7");
+        assert_eq!(
+            text(Error::io("read", Cause::Odd(Odd::MoreThanAsked), 4096, 65536)),
+            "read: returned more bytes than it was asked for after 4096 of 65536 bytes"
+        );
+    }
+
+    #[test]
+    fn peer_gone_is_an_echo() {
+        assert!(Error::io("write", Cause::Errno(Errno::PIPE), 0, 1).is_peer_gone());
+        assert!(Error::io("read", Cause::EndOfFile, 0, 1).is_peer_gone());
+        assert!(!Error::io("read", Cause::Errno(Errno::IO), 0, 1).is_peer_gone());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::net::sockopt;
+use rustix::time::Timespec;
 
 use crate::args::{Config, IpcType};
 use crate::error::Error;
@@ -105,9 +106,9 @@ fn kernel_buffer_sizes(ipc: IpcType, reader: &OwnedFd, writer: &OwnedFd) -> Opti
 
 impl Ends {
     /// Sleeps until the sender can send (if `send`) or the receiver can
-    /// receive (if `receive`): poll(2) without a timeout, for 1thread's
-    /// non-blocking ends.
-    pub fn wait_until_ready(&self, send: bool, receive: bool) -> Result<(), Errno> {
+    /// receive (if `receive`), or `timeout` has passed: poll(2), for
+    /// 1thread's non-blocking ends. Returns false if it timed out.
+    pub fn wait_until_ready(&self, send: bool, receive: bool, timeout: Option<&Timespec>) -> Result<bool, Errno> {
         let (sender, receiver) = (self.sender.fd(), self.receiver.fd());
         let mut fds = [PollFd::new(&sender, PollFlags::OUT), PollFd::new(&receiver, PollFlags::IN)];
         let watched = match (send, receive) {
@@ -115,6 +116,6 @@ impl Ends {
             (true, false) => &mut fds[..1],
             (false, _) => &mut fds[1..],
         };
-        rustix::event::poll(watched, None).map(|_| ())
+        rustix::event::poll(watched, timeout).map(|ready| ready > 0)
     }
 }

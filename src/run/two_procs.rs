@@ -5,29 +5,45 @@
 //! only the child's exit_group and (if the child starts first) the parent's
 //! close of its copy of the writer.
 
-use rustix::io::Errno;
-use rustix::process::{Pid, WaitOptions, WaitStatus};
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use rustix::time::Timespec;
 
 use crate::args::Config;
-use crate::error::Error;
+use crate::error::{Cause, Error, Odd};
 use crate::ipc::Ends;
 use crate::measure::clock;
 use crate::measure::probe::{Mark, Probe, Window};
 use crate::sys::memory::Mapping;
-use crate::sys::process::{self, Forked};
+use crate::sys::process::{self, ChildEnd, Forked};
 
-use super::failure;
+use super::failure::{self, SharedFirstFailure, Side};
 use super::setup::{pin_sender, raise_flag, release, sleep_one_second, wait_for_flag};
 use super::transfer;
 
-/// The shared page: the start stamp (seconds, then nanoseconds), the errno
-/// of starting -P's counters in the child (0: started), and, with -g, a flag
-/// the parent raises once it has taken its first snapshot: the child waits
-/// for it before its start stamp, so that the snapshot is after the fork
-/// yet outside the window.
-const STAMP_BYTES: usize = 32;
-const SNAPSHOT_TAKEN: usize = 24;
+/// The shared page's 64-bit words: the start stamp (seconds, nanoseconds),
+/// the errno of starting -P's counters in the child (0: started), 1 once
+/// the child has written those three, and which side failed first. Then,
+/// with -g, a 32-bit flag (a futex word) the parent raises once it has
+/// taken its first snapshot: the child waits for it before its start stamp,
+/// so that the snapshot is after the fork yet outside the window. The page
+/// is zero-filled: no stamp, no failure, no flag. Nothing touches it before
+/// the fork.
+const STAMP_SECONDS: usize = 0;
+const STAMP_NANOS: usize = 1;
+const COUNTING_ERRNO: usize = 2;
+const STAMPED: usize = 3;
+const FIRST_FAILURE: usize = 4;
+const SNAPSHOT_TAKEN_BYTE: usize = 5 * 8;
+const SHARED_BYTES: usize = 6 * 8;
+
+/// The words the child leaves for the parent once it has sent everything.
+struct StampWords<'page> {
+    seconds: &'page AtomicU64,
+    nanos: &'page AtomicU64,
+    counting_errno: &'page AtomicU64,
+    stamped: &'page AtomicU64,
+}
 
 /// Forks the sender; returns the stamps and what `probe` saw around them.
 pub fn run(
@@ -39,7 +55,17 @@ pub fn run(
     leave_to_exit: bool,
 ) -> Result<Window, Error> {
     let total = config.total_size;
-    let mut shared = Mapping::shared(STAMP_BYTES).map_err(|e| Error::os("mmap", e))?;
+    let shared = Mapping::shared(SHARED_BYTES).map_err(|e| Error::os("mmap", e))?;
+    let words = shared.words();
+    let word = |index: usize| words.get(index).ok_or(Error::os("mmap", rustix::io::Errno::NOMEM));
+    let stamp = StampWords {
+        seconds: word(STAMP_SECONDS)?,
+        nanos: word(STAMP_NANOS)?,
+        counting_errno: word(COUNTING_ERRNO)?,
+        stamped: word(STAMPED)?,
+    };
+    let first = SharedFirstFailure(word(FIRST_FAILURE)?);
+    let snapshot_taken = shared.atomic_u32(SNAPSHOT_TAKEN_BYTE).filter(|_| config.rusage);
     let Ends { sender, receiver, .. } = ends;
     match process::fork().map_err(|e| Error::os("fork", e))? {
         Forked::Child => {
@@ -49,10 +75,12 @@ pub fn run(
             if !config.bare {
                 sleep_one_second();
             }
-            if let (true, Some(flag)) = (config.rusage, shared.atomic_u32(SNAPSHOT_TAKEN)) {
+            if let Some(flag) = snapshot_taken {
                 wait_for_flag(flag);
             }
             // The writer stays open until _exit closes it: one call fewer.
+            // Whatever happens, _exit closes it, so the parent never waits
+            // for bytes that cannot come.
             let sent = pin_sender(config).and_then(|()| {
                 let counting = probe.start_counting();
                 // BEGIN TIMED REGION
@@ -62,17 +90,19 @@ pub fn run(
             let code = match sent {
                 Ok((start, counting)) => {
                     let errno = counting.and_then(|c| c.errno).map_or(0, |e| e.raw_os_error());
-                    put_stamp(shared.bytes_mut(), start, errno);
+                    put_stamp(&stamp, start, errno);
                     if !config.bare {
                         sleep_one_second();
                     }
                     0
                 }
-                // If the parent is gone or failed, SIGPIPE has usually ended
-                // this child already; any error that still arrives here is
-                // reported, so that the failing call is named.
+                // Said only if this side failed first: an EPIPE or a reset
+                // after the parent failed is the echo of the parent's
+                // failure, which the parent reports.
                 Err(e) => {
-                    e.report();
+                    if first.record(Side::Sender) {
+                        e.report();
+                    }
                     e.exit_code
                 }
             };
@@ -85,7 +115,7 @@ pub fn run(
             // -g's first snapshot after the fork, and RUSAGE_CHILDREN added
             // to the second after wait4, when it holds the child.
             let usage_before = probe.usage();
-            if let (true, Some(flag)) = (config.rusage, shared.atomic_u32(SNAPSHOT_TAKEN)) {
+            if let Some(flag) = snapshot_taken {
                 raise_flag(flag);
             }
             let received = transfer::receive(&receiver, receive_buffer, total).and_then(|()| {
@@ -95,14 +125,22 @@ pub fn run(
             let mut closed = probe.loop_ends();
             match received {
                 Ok(_) => release(receiver, leave_to_exit),
-                // Closed now, so that a child still writing gets SIGPIPE
-                // instead of blocking while this process waits for it.
-                Err(_) => drop(receiver),
+                // Recorded, then closed now, so that a child still writing
+                // gets SIGPIPE (or EPIPE, and stays silent) instead of
+                // blocking while this process waits for it.
+                Err(_) => {
+                    first.record(Side::Receiver);
+                    drop(receiver)
+                }
             }
-            let status = wait_for(child)?;
+            let end = process::wait_for(child).map_err(|e| Error::os("waitpid", e))?;
             probe.add_waited_child(&mut closed);
-            let finish = failure::of_two_processes(received, status, total)?;
-            let (start, errno) = stamp_in(shared.bytes());
+            // The page is read only once the child has ended well or said why
+            // (if its mapping were bad, the child would have died of it).
+            let sender_first = matches!(end, ChildEnd::Exited(code) if code != 0) && first.side() == Some(Side::Sender);
+            let finish = failure::of_two_processes(received, end, sender_first, total)?;
+            let (start, errno) =
+                stamp_in(&stamp).ok_or(Error::io("sender process", Cause::Odd(Odd::NoStartStamp), total, total))?;
             release(shared, leave_to_exit);
             let opened = Mark { usage: usage_before, counting: Probe::started_elsewhere(errno) };
             Ok(Window { start, finish, opened, closed })
@@ -110,33 +148,20 @@ pub fn run(
     }
 }
 
-/// waitpid(2) for the sender child, retrying EINTR.
-fn wait_for(child: Pid) -> Result<WaitStatus, Error> {
-    loop {
-        match rustix::process::waitpid(Some(child), WaitOptions::empty()) {
-            Ok(Some((_, status))) => return Ok(status),
-            Ok(None) => {}
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(Error::os("waitpid", e)),
-        }
-    }
-}
-
-fn put_stamp(page: &mut [u8], stamp: Timespec, errno: i32) {
+fn put_stamp(words: &StampWords<'_>, start: Timespec, counting_errno: i32) {
+    words.seconds.store(start.tv_sec as u64, Ordering::Relaxed);
     #[allow(clippy::useless_conversion)] // tv_nsec is narrower on some targets
-    let words = [stamp.tv_sec, i64::from(stamp.tv_nsec), i64::from(errno)];
-    for (slot, word) in page.chunks_exact_mut(8).zip(words) {
-        if let Ok(slot) = <&mut [u8; 8]>::try_from(slot) {
-            *slot = word.to_ne_bytes();
-        }
-    }
+    words.nanos.store(i64::from(start.tv_nsec) as u64, Ordering::Relaxed);
+    words.counting_errno.store(counting_errno as u64, Ordering::Relaxed);
+    words.stamped.store(1, Ordering::Release);
 }
 
-fn stamp_in(page: &[u8]) -> (Timespec, i32) {
-    let mut words = [0i64; 3];
-    for (word, slot) in words.iter_mut().zip(page.chunks_exact(8)) {
-        *word = i64::from_ne_bytes(slot.try_into().unwrap_or([0; 8]));
+/// The start stamp and the counters' errno the child left in the shared
+/// page, if it left them.
+fn stamp_in(words: &StampWords<'_>) -> Option<(Timespec, i32)> {
+    if words.stamped.load(Ordering::Acquire) != 1 {
+        return None;
     }
-    let [tv_sec, tv_nsec, errno] = words;
-    (Timespec { tv_sec, tv_nsec: tv_nsec as _ }, errno as i32)
+    let start = Timespec { tv_sec: words.seconds.load(Ordering::Relaxed) as i64, tv_nsec: words.nanos.load(Ordering::Relaxed) as _ };
+    Some((start, words.counting_errno.load(Ordering::Relaxed) as i32))
 }
