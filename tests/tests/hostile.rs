@@ -9,6 +9,8 @@
 //!   saying so, never a figure, never a panic or a build path;
 //! - byte counts that cannot be (more than asked, more than written, bytes
 //!   that never arrive): exit 74, and no mode waits forever;
+//! - 2thread's bare clone, its join's futex and its exit(2) lying: a clone
+//!   that made no thread is exit 71, the others change nothing;
 //! - 2proc: the first line on stderr is the cause, not the other side's echo;
 //! - a stranger connecting to the TCP port before us: it gets nothing, the
 //!   run succeeds; a connection that never comes: a bounded wait, exit 71;
@@ -417,13 +419,14 @@ fn impossible_byte_counts_are_io_errors_and_nothing_waits_forever() {
 /// Whatever the lie, the run ends: exit 0 with a figure, or 71/74 with
 /// ipc-static's one line and no figure; never a panic, a signal or a hang.
 ///
-/// Not covered, and said in docs/reliability.md: a clone that lies in
-/// 2thread and a futex that lies in its join (issue 11 replaces that
-/// thread), 2thread -q with a write that claims bytes it never moved (same),
+/// Not covered, and said in docs/reliability.md: 2thread -q with a write
+/// that claims bytes it never moved,
 /// an mmap that returns a page-aligned address that is not mapped (the
 /// program would have to probe its own memory), and a clone that returns 0
 /// in 2proc without making a child (the parent then runs as the child, and
-/// dies of SIGPIPE writing to the pipe it just closed).
+/// dies of SIGPIPE writing to the pipe it just closed). 2thread's own calls
+/// are in: its bare clone (a "success" that made no thread is caught), the
+/// futex of its join, the thread's exit.
 #[test]
 fn a_lying_kernel_is_never_a_panic_a_signal_or_a_hang() {
     if !need("strace") {
@@ -444,7 +447,7 @@ fn a_lying_kernel_is_never_a_panic_a_signal_or_a_hang() {
             });
             calls.extend(match mode {
                 "1thread" => &["ppoll"][..],
-                "2thread" => &["rt_sigaction", "rt_sigprocmask"],
+                "2thread" => &["mprotect", "clone", "futex", "exit", "rt_sigaction", "rt_sigprocmask"],
                 _ => &["clone", "wait4"],
             });
             for call in calls {
@@ -492,6 +495,33 @@ fn a_lying_kernel_is_never_a_panic_a_signal_or_a_hang() {
     }
     eprintln!("lying kernel: {runs} runs ({succeeded} exit 0, {failed} exit 71/74), {} mishandled", problems.len());
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+/// 2thread's own calls, lying: a clone that claims to have made the thread
+/// (0: "you are the thread", or an id) without making it is caught before
+/// anything waits for the thread; an exit(2) that returns is made again; a
+/// join's futex that returns early is waited on again.
+#[test]
+fn two_thread_clone_exit_and_futex_lies_are_caught() {
+    if !need("strace") {
+        return;
+    }
+    let mut runs = 0;
+    for value in [0, 1, 65536] {
+        for more in [&[][..], &["-j"]] {
+            let o = injected(true, &[&format!("clone:retval={value}:when=1")], &small("pipe", "2thread", more));
+            runs += 1;
+            assert_fails(&o, 71, "ipc-static: clone: No child process", 1);
+        }
+        // A bigger run, so that the receiver often joins before the sender
+        // has ended (the futex is then called).
+        for spec in [format!("exit:retval={value}:when=1"), format!("futex:retval={value}:when=1")] {
+            let o = injected(true, &[&spec], &["-B", "-b", "64", "-t", "64k", "2thread"]);
+            runs += 1;
+            assert_succeeds(&o);
+        }
+    }
+    eprintln!("2thread's clone, exit and futex lying: {runs} runs");
 }
 
 /// 2thread -q leaves its writer open after the sender's last write (to
