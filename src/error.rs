@@ -29,9 +29,6 @@ pub enum Cause {
     KilledBySignal(i32),
     /// The sender process exited with this non-zero status.
     ExitStatus(i32),
-    /// The sender process failed first, said why on stderr, and exited with
-    /// this status: [`Error::report`] prints nothing more.
-    SenderSaid(i32),
     /// A call returned this, which it never returns (the clock: not 0).
     Returned(i32),
     /// An answer that makes no sense, or a wait that cannot end.
@@ -60,6 +57,18 @@ pub enum Odd {
 }
 
 impl Odd {
+    /// Every kind, in the order of their codes (see [`Cause::code`]).
+    const ALL: [Odd; 8] = [
+        Odd::MoreThanAsked,
+        Odd::MoreThanWritten,
+        Odd::NothingInFlight,
+        Odd::ClockNotWritten,
+        Odd::ClockImpossible,
+        Odd::ClockNotMonotonic,
+        Odd::NoStartStamp,
+        Odd::OnlyStrangers,
+    ];
+
     pub fn text(self) -> &'static str {
         match self {
             Odd::MoreThanAsked => "returned more bytes than it was asked for",
@@ -71,6 +80,36 @@ impl Odd {
             Odd::NoStartStamp => "exited without leaving its start stamp",
             Odd::OnlyStrangers => "only other programs connected",
         }
+    }
+}
+
+impl Cause {
+    /// The cause as one number (its kind in the high half, its value in the
+    /// low), for a failure handed from the 2proc child to its parent.
+    pub fn code(self) -> u64 {
+        let (kind, value): (u32, i32) = match self {
+            Cause::Errno(errno) => (1, errno.raw_os_error()),
+            Cause::EndOfFile => (2, 0),
+            Cause::KilledBySignal(signal) => (3, signal),
+            Cause::ExitStatus(status) => (4, status),
+            Cause::Returned(value) => (5, value),
+            Cause::Odd(odd) => (6, Odd::ALL.iter().position(|&o| o == odd).map_or(-1, |i| i as i32)),
+        };
+        u64::from(kind) << 32 | u64::from(value as u32)
+    }
+
+    /// The cause [`Cause::code`] made `code` from, if it is one.
+    pub fn from_code(code: u64) -> Option<Cause> {
+        let value = code as u32 as i32;
+        Some(match code >> 32 {
+            1 if (1..4096).contains(&value) => Cause::Errno(Errno::from_raw_os_error(value)),
+            2 => Cause::EndOfFile,
+            3 => Cause::KilledBySignal(value),
+            4 => Cause::ExitStatus(value),
+            5 => Cause::Returned(value),
+            6 => Cause::Odd(*Odd::ALL.get(usize::try_from(value).ok()?)?),
+            _ => return None,
+        })
     }
 }
 
@@ -87,6 +126,9 @@ pub struct Error {
     pub cpu: Option<usize>,
     /// (bytes moved, bytes expected), for failures inside the loop.
     pub progress: Option<(u64, u64)>,
+    /// Said on stderr already, by the 2proc child that failed first:
+    /// [`Error::report`] prints nothing.
+    pub said: bool,
 }
 
 impl Error {
@@ -99,6 +141,7 @@ impl Error {
             port: None,
             cpu: None,
             progress: None,
+            said: false,
         }
     }
 
@@ -154,7 +197,7 @@ impl Error {
                 out.put(b"killed by signal ");
                 out.put_u64(signal as u64);
             }
-            Cause::ExitStatus(status) | Cause::SenderSaid(status) => {
+            Cause::ExitStatus(status) => {
                 out.put(b"exited with status ");
                 out.put_u64(status as u64);
             }
@@ -172,7 +215,7 @@ impl Error {
     /// `ipc-static: <what failed>: <why>` on stderr, unless the process that
     /// failed has said it already.
     pub fn report(&self) {
-        if let Cause::SenderSaid(_) = self.cause {
+        if self.said {
             return;
         }
         let mut err = FdWriter::new(sys::start::stderr());
@@ -218,9 +261,27 @@ mod tests {
     }
 
     #[test]
-    fn odd_answers_and_the_senders_own_report_are_named() {
-        let said = Error { exit_code: 74, ..Error::io("sender process", Cause::SenderSaid(74), 8, 16) };
-        assert_eq!(text(said), "sender process: exited with status 74 after 8 of 16 bytes");
+    fn causes_cross_to_the_parent_as_numbers() {
+        let causes = [
+            Cause::Errno(Errno::PIPE),
+            Cause::EndOfFile,
+            Cause::KilledBySignal(9),
+            Cause::ExitStatus(3),
+            Cause::Returned(-7),
+            Cause::Odd(Odd::MoreThanAsked),
+            Cause::Odd(Odd::OnlyStrangers),
+        ];
+        for cause in causes {
+            assert_eq!(Cause::from_code(cause.code()), Some(cause));
+        }
+        // Nothing that is not a cause becomes one (nor an errno rustix refuses).
+        for code in [0, 1 << 32, (1 << 32) | 4096, (6 << 32) | 8, (6 << 32) | u64::from(u32::MAX), 7 << 32] {
+            assert_eq!(Cause::from_code(code), None, "{code:#x}");
+        }
+    }
+
+    #[test]
+    fn odd_answers_are_named() {
         assert_eq!(text(Error { cause: Cause::Returned(-7), ..Error::os("clock_gettime", Errno::INVAL) }), "clock_gettime: returned -7");
         assert_eq!(
             text(Error::io("read", Cause::Odd(Odd::MoreThanAsked), 4096, 65536)),

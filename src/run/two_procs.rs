@@ -15,7 +15,7 @@ use crate::ipc::Ends;
 use crate::measure::clock;
 use crate::measure::probe::{Mark, Probe, Window};
 use crate::sys::memory::Mapping;
-use crate::sys::process::{self, ChildEnd, Forked};
+use crate::sys::process::{self, Forked};
 
 use super::failure::{self, SharedFirstFailure, Side};
 use super::setup::{pin_sender, raise_flag, release, sleep_one_second, wait_for_flag};
@@ -23,7 +23,8 @@ use super::transfer;
 
 /// The shared page's 64-bit words: the start stamp (seconds, nanoseconds),
 /// the errno of starting -P's counters in the child (0: started), 1 once
-/// the child has written those three, and which side failed first. Then,
+/// the child has written those three, which side failed first, and the
+/// child's failure if it was first (five words). Then,
 /// with -g, a 32-bit flag (a futex word) the parent raises once it has
 /// taken its first snapshot: the child waits for it before its start stamp,
 /// so that the snapshot is after the fork yet outside the window. The page
@@ -34,8 +35,9 @@ const STAMP_NANOS: usize = 1;
 const COUNTING_ERRNO: usize = 2;
 const STAMPED: usize = 3;
 const FIRST_FAILURE: usize = 4;
-const SNAPSHOT_TAKEN_BYTE: usize = 5 * 8;
-const SHARED_BYTES: usize = 6 * 8;
+const CHILD_FAILURE: usize = 5;
+const SNAPSHOT_TAKEN_BYTE: usize = 10 * 8;
+const SHARED_BYTES: usize = 11 * 8;
 
 /// The words the child leaves for the parent once it has sent everything.
 struct StampWords<'page> {
@@ -64,7 +66,16 @@ pub fn run(
         counting_errno: word(COUNTING_ERRNO)?,
         stamped: word(STAMPED)?,
     };
-    let first = SharedFirstFailure(word(FIRST_FAILURE)?);
+    let first = SharedFirstFailure {
+        first: word(FIRST_FAILURE)?,
+        said: [
+            word(CHILD_FAILURE)?,
+            word(CHILD_FAILURE + 1)?,
+            word(CHILD_FAILURE + 2)?,
+            word(CHILD_FAILURE + 3)?,
+            word(CHILD_FAILURE + 4)?,
+        ],
+    };
     let snapshot_taken = shared.atomic_u32(SNAPSHOT_TAKEN_BYTE).filter(|_| config.rusage);
     let Ends { sender, receiver, .. } = ends;
     match process::fork().map_err(|e| Error::os("fork", e))? {
@@ -96,11 +107,12 @@ pub fn run(
                     }
                     0
                 }
-                // Said only if this side failed first: an EPIPE or a reset
-                // after the parent failed is the echo of the parent's
-                // failure, which the parent reports.
+                // Said (and kept for the parent) only if this side failed
+                // first: an EPIPE or a reset after the parent failed is the
+                // echo of the parent's failure, which the parent reports.
                 Err(e) => {
                     if first.record(Side::Sender) {
+                        first.keep(&e);
                         e.report();
                     }
                     e.exit_code
@@ -137,8 +149,7 @@ pub fn run(
             probe.add_waited_child(&mut closed);
             // The page is read only once the child has ended well or said why
             // (if its mapping were bad, the child would have died of it).
-            let sender_first = matches!(end, ChildEnd::Exited(code) if code != 0) && first.side() == Some(Side::Sender);
-            let finish = failure::of_two_processes(received, end, sender_first, total)?;
+            let finish = failure::of_two_processes(received, end, &first, total)?;
             let (start, errno) =
                 stamp_in(&stamp).ok_or(Error::io("sender process", Cause::Odd(Odd::NoStartStamp), total, total))?;
             release(shared, leave_to_exit);
