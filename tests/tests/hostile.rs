@@ -367,6 +367,18 @@ fn a_lying_clock_is_named_never_trusted() {
                     let o = injected(follow, &[&spec], &small("pipe", mode, more));
                     runs += 1;
                     assert_fails(&o, 71, &format!("ipc-static: clock_gettime: {said}"), 1);
+                    if more == ["-j"] {
+                        // One document, whose error object is the line on
+                        // stderr (in 2proc too, where the child said it).
+                        let doc: serde_json::Value = serde_json::from_str(&o.stdout).expect(&o.show());
+                        let error = &doc["error"];
+                        let expected = serde_json::json!({
+                            "operation": "clock_gettime", "errno": null, "cause": said,
+                            "message": format!("clock_gettime: {said}"), "iteration": 1,
+                            "bytes_moved": null, "bytes_total": null, "exit_status": 71,
+                        });
+                        assert_eq!(error, &expected, "{}", o.show());
+                    }
                 }
             }
         }
