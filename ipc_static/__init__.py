@@ -8,7 +8,9 @@ run()    one run with -j: its samples (a pandas DataFrame when pandas is
 sweep()  scripts/sweep.sh over a grid; load() reads a results directory;
          summary() and plot_bandwidth() condense and draw it
 trace()  one bpftrace analysis of scripts/bpftrace against one run (root):
-         its maps as dicts, histograms as lists of (low, high, count)
+         its maps as dicts, histograms as lists of (low, high, count);
+         loop-profile's samples folded, as (frames, count) with the role
+         at the root and the user frames named
 describe() the host description; build() runs make; analyses() lists the
          analyses trace() can run
 

@@ -5,7 +5,8 @@ output (-f json) and starts the benchmark itself (-c), as scripts/trace.sh
 does, so that only that run is traced. Elsewhere (FreeBSD): dtrace runs the
 D twin, scripts/dtrace/<analysis>.d; DTrace's text has no JSON form here,
 so only its lines and `name: value` totals are returned, not its
-aggregations.
+aggregations (loop-profile's stacks excepted: they are folded from the
+text, as scripts/trace.sh folds them).
 """
 
 import glob
@@ -14,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import warnings
 
 from . import locate
@@ -22,6 +24,7 @@ from .bench import error_message, parse_document, samples_table
 from .bpftrace_json import parse, values_from_lines
 from .errors import TraceError
 from .process import capture, first_line, require_executable
+from .profile import bpftrace_text, fold_for, folded_text, summary_values, write_folded
 
 # -q and -j are trace()'s (quiet=), -h would run nothing.
 TRACE_RESERVED = "jqh"
@@ -60,10 +63,24 @@ class Trace:
     document  with quiet=False, the run's JSON document
     argv      the tracer's command line; command: the traced one
     stderr    the tracer's and the benchmark's standard error
+    stacks    (loop-profile) the samples as scripts/trace.sh loop-profile
+              folds them: a list of (frames, count), frames a tuple
+              (role, user frames..., kernel frames...), outermost first,
+              the role sender, receiver, sender+receiver (1thread) or
+              other, user frames named from the binary's symbols
+              (./ipc-static.sym); in the folded file's order. t["samples"]
+              is the same as a dict {frames: count}, and .values holds the
+              fold's summary ("samples in the loop", "distinct stacks",
+              "samples outside the loop (not in the profile)", "user
+              frames named"); None for the other analyses
+    folded    (loop-profile) the folded file's text, "frame;...;frame N"
+              lines; t.write_folded(path) writes it and path.meta, as
+              trace.sh loop-profile -o does, for scripts/flamegraph.sh
     t["name"] is t.maps["name"].
     """
 
-    def __init__(self, analysis, argv, command, output, stderr, document=None, samples=None):
+    def __init__(self, analysis, argv, command, output, stderr, document=None, samples=None,
+                 stacks=None, started=None):
         self.analysis = analysis
         self.argv = argv
         self.command = command
@@ -75,6 +92,20 @@ class Trace:
         self.stderr = stderr
         self.document = document
         self.samples = samples
+        self.stacks = stacks
+        self.started = started
+
+    @property
+    def folded(self):
+        return None if self.stacks is None else folded_text(self.stacks)
+
+    def write_folded(self, path):
+        """(loop-profile) Write the folded stacks to PATH and the run behind
+        them to PATH.meta, as scripts/trace.sh loop-profile -o PATH does, so
+        that scripts/flamegraph.sh PATH titles the graph with what was run."""
+        if self.stacks is None:
+            raise TraceError("%s has no stacks to write (only loop-profile has)" % self.analysis)
+        write_folded(os.fspath(path), self.stacks, self.command, self.started)
 
     def __getitem__(self, name):
         return self.maps[name.lstrip("@")]
@@ -98,6 +129,8 @@ def trace(analysis, mode="2thread", ipc="pipe", buffersize=None, totalsize=None,
     quiet=False runs it with -j instead and parses its document into
     .samples, so that the bandwidth (and, with rusage=True, the context
     switches) measured under tracing can be compared with an untraced run().
+    loop-profile's samples come back folded in .stacks and t["samples"]
+    (roles at the root, user frames named), as scripts/trace.sh folds them.
 
     Raises TraceError when not root, when the tracer or the analysis is
     missing, when the tracer fails, or when the traced benchmark fails (its
@@ -131,6 +164,7 @@ def trace(analysis, mode="2thread", ipc="pipe", buffersize=None, totalsize=None,
     require_executable(path)
     if name == "bpftrace":
         ensure_tracefs()
+    started = time.gmtime()
     with tempfile.TemporaryDirectory(prefix="ipc-static-trace-") as tmp:
         out_path = os.path.join(tmp, "analysis.out")
         argv = tracer_argv(name, program, script, out_path, command)
@@ -151,6 +185,12 @@ def trace(analysis, mode="2thread", ipc="pipe", buffersize=None, totalsize=None,
         output = parse(text)
     else:
         output = _text_output(text)
+    stacks = None
+    if analysis == "loop-profile":
+        # Named frames and roles, by trace.sh's own fold-stacks.awk and symbols.sh.
+        stacks, log = fold_for(bpftrace_text(output) if name == "bpftrace" else text, path)
+        output.maps["samples"] = dict(stacks)
+        output.values.update(summary_values(log))
     if output.lost_events:
         warnings.warn("%s lost %d events: the analysis is incomplete" % (name, output.lost_events),
                       stacklevel=2)
@@ -162,7 +202,7 @@ def trace(analysis, mode="2thread", ipc="pipe", buffersize=None, totalsize=None,
         if "error" in document:
             raise TraceError(error_message(document["error"]), None, stderr, argv, document)
         samples = samples_table(document, frame, command)
-    return Trace(analysis, argv, command, output, stderr, document, samples)
+    return Trace(analysis, argv, command, output, stderr, document, samples, stacks, started)
 
 
 def benchmark_failure(stderr):

@@ -6,8 +6,10 @@
 #   scripts/flamegraph.sh --diff [--normalize] [-o SVG] [-t TITLE] BEFORE AFTER
 #
 #   scripts/trace.sh loop-profile -o pipe.folded -- -B -q -t 1g -b 65536 -i pipe 2thread
-#   scripts/flamegraph.sh -t 'pipe 2thread, 64 KiB buffers, 1 GiB' -o pipe.svg pipe.folded
+#   scripts/trace.sh loop-profile -o local.folded -- -B -q -t 1g -b 65536 -i local 2thread
+#   scripts/flamegraph.sh -o pipe.svg pipe.folded
 #   scripts/flamegraph.sh --diff -o pipe-vs-local.svg pipe.folded local.folded
+#   scripts/flamegraph.sh -t 'pipe, first try' -o pipe.svg pipe.folded
 #
 # A flame graph: one box per frame, as wide as the samples it was found in,
 # callers below callees; the roots are the threads' roles (sender, receiver,
@@ -16,8 +18,17 @@
 # (inferno-diff-folded, then inferno-flamegraph); --normalize first scales
 # BEFORE to AFTER's total, to compare shares rather than sample counts.
 #
-# The SVG goes to SVG (-o) or stdout. The title is TITLE, else the file
-# names; name the run in it (IPC, mode, sizes): the folded lines do not say.
+# The SVG goes to SVG (-o) or stdout. The title is TITLE (-t), else what
+# was run, read from FOLDED.meta, which trace.sh loop-profile -o FOLDED
+# writes beside the folded file (command=, host=, os=, date= lines; the
+# folded file itself stays plain folded stacks, which every FlameGraph-family
+# tool reads): IPC, mode, buffer and total sizes, iterations, -F, pinning,
+#   pipe 2thread 64 KiB buffers, 1 GiB total, unpinned
+# with the host, OS and date in the subtitle; for --diff both sides,
+#   pipe 2thread 64 KiB -> local 2thread 64 KiB, 1 GiB total, unpinned
+# (the sizes and pinning after each side when they differ). Without a .meta
+# (stdin, a profile folded by hand, trace.sh without -o) the title names
+# the files.
 # inferno (the Rust port of FlameGraph, crates.io) is found in PATH or in
 # cargo's bin directory; scripts/install-deps.sh installs the pinned version.
 #
@@ -42,7 +53,8 @@ from BEFORE, blue where they shrank. FOLDED may be - for stdin.
 
 Options:
   -o SVG         write the SVG to SVG instead of stdout
-  -t TITLE       the title (say what was run: IPC, mode, sizes)
+  -t TITLE       the title (default: what was run, from FOLDED.meta, which
+                 trace.sh loop-profile -o FOLDED writes; else the file names)
   --diff         a differential flame graph of BEFORE and AFTER
   --normalize    (--diff) scale BEFORE to AFTER's sample total first
   --help, -h     this help
@@ -143,6 +155,89 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/flamegraph.XXXXXX") || die 70 "cannot create a temporary directory"
 trap 'rm -rf "$tmp"' EXIT
 
+# describe FOLDED: what was run, from FOLDED.meta (scripts/trace.sh
+# loop-profile -o FOLDED writes it), as four tab-separated fields: the
+# configuration ("pipe 2thread 64 KiB"), the rest of it ("1 GiB total,
+# unpinned"), where ("vm, Linux 6.18.44") and when (2026-11-29T07:33:58Z).
+# Nothing when there is no such file or it names no mode. The command's
+# options are read as getopt(3) reads them (-Bqb64k is -B -q -b 64k); the
+# defaults are the binary's (pipe, 128 KiB buffers, 16 MiB in all).
+describe() {
+	[ "$1" != - ] && [ -f "$1.meta" ] && [ -r "$1.meta" ] || return 0
+	awk '
+	function bytes(v,    n, unit) {
+		unit = tolower(substr(v, length(v)))
+		n = (unit ~ /[kmg]/) ? substr(v, 1, length(v) - 1) : v
+		if (n !~ /^[0-9]+$/)
+			return -1
+		n += 0
+		if (unit == "k") n *= 1024
+		if (unit == "m") n *= 1048576
+		if (unit == "g") n *= 1073741824
+		return n
+	}
+	function size(v,    n) {
+		n = bytes(v)
+		if (n < 0) return v " B"
+		if (n >= 1073741824 && n % 1073741824 == 0) return (n / 1073741824) " GiB"
+		if (n >= 1048576 && n % 1048576 == 0) return (n / 1048576) " MiB"
+		if (n >= 1024 && n % 1024 == 0) return (n / 1024) " KiB"
+		return n " B"
+	}
+	/^command=/ { command = substr($0, 9) }
+	/^host=/ { host = substr($0, 6) }
+	/^os=/ { os = substr($0, 4) }
+	/^date=/ { date = substr($0, 6) }
+	END {
+		nw = split(command, w, " ")
+		ended = 0
+		for (i = 2; i <= nw; i++) {
+			if (!ended && w[i] == "--") {
+				ended = 1
+				continue
+			}
+			if (!ended && w[i] ~ /^-./) {
+				for (j = 2; j <= length(w[i]); j++) {
+					c = substr(w[i], j, 1)
+					if (index("abinPpt", c)) {
+						v = substr(w[i], j + 1)
+						if (v == "" && i < nw)
+							v = w[++i]
+						opt[c] = v
+						break
+					}
+					flag[c] = 1
+				}
+				continue
+			}
+			mode = w[i]	# the last word that is no option: the mode
+		}
+		if (mode == "")
+			exit
+		ipc = ("i" in opt) ? opt["i"] : "pipe"
+		if ("s" in flag)
+			ipc = ipc " -s"
+		rest = size(("t" in opt) ? opt["t"] : "16777216") " total"
+		if (("n" in opt) && opt["n"] + 0 > 1)
+			rest = rest ", " opt["n"] " iterations"
+		if ("F" in flag)
+			rest = rest ", pre-faulted"
+		if (!("a" in opt))
+			rest = rest ", unpinned"
+		else if (split(opt["a"], cpu, ",") >= 2)
+			rest = rest ", receiver on CPU " cpu[1] ", sender on CPU " cpu[2]
+		else
+			rest = rest ", pinned to CPU " opt["a"]
+		where = host
+		if (os != "") where = where (where == "" ? "" : ", ") os
+		printf "%s %s %s\t%s\t%s\t%s\n", ipc, mode, size(("b" in opt) ? opt["b"] : "131072"), rest, where, date
+	}' "$1.meta" 2>/dev/null || :
+}
+# field LINE N: the Nth tab-separated field of describe's LINE.
+field() {
+	printf '%s\n' "$1" | awk -F '\t' -v n="$2" '{ print $n }'
+}
+
 # The input (stdin saved, so that it can be counted and read again).
 if [ "$diff" = yes ]; then
 	cat -- "$1" >"$tmp/before"
@@ -163,14 +258,42 @@ samples=$(awk 'NF >= 2 && $NF ~ /^[0-9]+$/ { n += $NF } END { print n + 0 }' "$t
 if [ "$diff" = yes ]; then
 	before=$(awk 'NF >= 3 && $(NF - 1) ~ /^[0-9]+$/ { n += $(NF - 1) } END { print n + 0 }' "$tmp/input")
 	[ "$samples" -gt 0 ] || [ "$before" -gt 0 ] || die 65 "no stacks in $1 or $2 (empty profiles: was the loop long enough?)"
-	[ -n "$title" ] || title="Differential flame graph: ${1##*/} -> ${2##*/}"
 	scaled=
 	[ "$normalize" = no ] || scaled=", scaled to after"
 	subtitle="red: more samples than before, blue: fewer; widths: after ($samples samples, before $before$scaled)"
+	if [ -z "$title" ]; then
+		was=$(describe "$1")
+		now=$(describe "$2")
+		if [ -z "$was" ] && [ -z "$now" ]; then
+			title="Differential flame graph: ${1##*/} -> ${2##*/}"
+		elif [ -n "$was" ] && [ -n "$now" ] && [ "$(field "$was" 2)" = "$(field "$now" 2)" ]; then
+			title="$(field "$was" 1) -> $(field "$now" 1), $(field "$was" 2)"
+		else
+			before_label=${1##*/}
+			after_label=${2##*/}
+			[ -z "$was" ] || before_label="$(field "$was" 1) ($(field "$was" 2))"
+			[ -z "$now" ] || after_label="$(field "$now" 1) ($(field "$now" 2))"
+			title="$before_label -> $after_label"
+		fi
+		if [ -n "$was" ] && [ -n "$now" ] && [ -n "$(field "$now" 3)" ] && [ "$(field "$was" 3)" = "$(field "$now" 3)" ]; then
+			subtitle="$subtitle; both runs on $(field "$now" 3)"
+		fi
+	fi
 else
 	[ "$samples" -gt 0 ] || die 65 "no stacks in $1 (an empty profile: was the loop long enough?)"
-	[ -n "$title" ] || title="Flame graph: ${1##*/}"
 	subtitle="on-CPU samples inside the IPC loop, 997 Hz: $samples samples"
+	if [ -z "$title" ]; then
+		run=$(describe "$1")
+		if [ -n "$run" ]; then
+			title="$(field "$run" 1) buffers, $(field "$run" 2)"
+			where=$(field "$run" 3)
+			when=$(field "$run" 4)
+			[ -z "$where" ] || subtitle="$subtitle; $where"
+			[ -z "$when" ] || subtitle="$subtitle, $when"
+		else
+			title="Flame graph: ${1##*/}"
+		fi
+	fi
 fi
 
 "$flamegraph" --title "$title" --subtitle "$subtitle" --countname samples \

@@ -154,9 +154,11 @@ BEGIN {
 	next
 }
 
-in_entry && /^[ \t]*\]:[ \t]*[0-9]+[ \t]*$/ {
+# The end of an entry; ", ]: N" when the kernel stack is empty (a sample
+# taken in user space: bpftrace prints the separator and the end on one line).
+in_entry && /^[ \t]*(,[ \t]*)?\]:[ \t]*[0-9]+[ \t]*$/ {
 	n = $0
-	sub(/^[ \t]*\]:[ \t]*/, "", n)
+	sub(/^[ \t]*(,[ \t]*)?\]:[ \t]*/, "", n)
 	n = n + 0
 	nentries++
 	etid[nentries] = entry_tid

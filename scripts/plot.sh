@@ -41,9 +41,15 @@
 #   affinity column holds more than one value, each value is a series of its
 #   own ("pipe -F 2thread", "pipe cpu0 2thread").
 # `--logy` is accepted for old command lines: both variants are always drawn.
+#
+# Exit codes (sysexits): 0 drawn; 64 usage; 65 results.csv holds no
+# successful run; 66 no DIR/results.csv (DIR missing, or not a sweep's);
+# 69 gnuplot missing; a failing gnuplot's own status otherwise.
 set -euo pipefail
 
 EX_USAGE=64
+EX_DATAERR=65
+EX_NOINPUT=66
 EX_UNAVAILABLE=69
 prog=plot.sh
 
@@ -68,7 +74,7 @@ done
 csv="$dir/results.csv"
 if [ ! -f "$csv" ]; then
     printf '%s: %s does not exist (run scripts/sweep.sh -o DIR first)\n' "$prog" "$csv" >&2
-    exit "$EX_USAGE"
+    exit "$EX_NOINPUT"
 fi
 if ! command -v gnuplot >/dev/null 2>&1; then
     printf '%s: gnuplot is not installed (apt-get install gnuplot-nox)\n' "$prog" >&2
@@ -143,7 +149,7 @@ loads=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "load1") c = i; n
     sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%s to %s (median %s)", v[1], v[NR], (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
 if [ -z "$rows" ]; then
     printf '%s: %s has no successful runs to plot\n' "$prog" "$csv" >&2
-    exit 1
+    exit "$EX_DATAERR"
 fi
 ntotals=$(printf '%s\n' "$rows" | cut -f4 | sort -u | wc -l)
 

@@ -21,7 +21,8 @@
 #   probe-effect.svg/.png the bandwidth of both kinds (box plot and points)
 #   behaviour.svg/.png    every measure of the traced runs over the untraced
 #                         median (log scale; needs gnuplot for both plots)
-#   traces/trace-K.txt    the analysis output of traced run K
+#   traces/trace-K.txt    the analysis output of traced run K (loop-profile:
+#                         its folded stacks, the run in trace-K.txt.meta)
 #   raw/KIND-K.out/.err/.io  each run's stdout, stderr and I/O counts
 #   host.txt, calibration.txt, probe-effect.meta
 # Defaults: -n 11, -a loop-syscalls, ipc-static args "-B -i pipe 2thread".
@@ -57,6 +58,11 @@
 #   files is refused.
 # - On SIGINT, SIGTERM or SIGHUP every process of the run in progress (each
 #   run has a process group of its own) is stopped before it exits 128+signal.
+#   A signal in the first moments after the start, while bash is still
+#   reading the script's functions, can be lost (bash 5.2 then neither runs
+#   the trap nor exits; sweep.sh shows it, this script did not in 300 tries):
+#   wait for the first line ("N untraced and N traced runs"), or see that it
+#   stopped and signal it again.
 # No errexit (set -e): a helper killed by the same Ctrl-C (an awk in a $(...))
 # would make bash exit with its status before running the trap that stops
 # the run. Failures that matter are checked where they happen.

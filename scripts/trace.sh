@@ -16,6 +16,9 @@
 # from the binary's symbols, scripts/symbols.sh): the folded stacks go to
 # FILE (-o) or stdout, and the rest (the tracer's messages, the brackets,
 # the benchmark's own output, a summary) to stdout with -o, else to stderr.
+# With -o, FILE.meta beside it says what was run (command=, host=, os=,
+# date= lines), which the folded format has no room for: scripts/flamegraph.sh
+# titles its graph from it.
 #
 # Exit codes: the tracer's own status on a run, except (Linux) when the
 # benchmark failed under it, which the tracer does not pass on: 64 when
@@ -59,7 +62,8 @@ Analyses:
 
 Options:
   -o FILE        write the analysis to FILE (the tracer's -o); the
-                 benchmark's own output stays on stdout
+                 benchmark's own output stays on stdout (loop-profile: the
+                 folded stacks, and the run's command line in FILE.meta)
   --help, -h     this help (only before the analysis name)
 
 The benchmark is $root/ipc-static unless IPC_STATIC names another one;
@@ -188,6 +192,17 @@ esac
 profile() {
 	if [ -n "$out" ]; then
 		(: >"$out") 2>/dev/null || die 73 "cannot write $out"
+		# The run behind FILE, beside it (the folded format has no room for
+		# it): scripts/flamegraph.sh titles its graph from FILE.meta.
+		if [ -f "$out" ] && ! {
+			printf '# scripts/trace.sh loop-profile: the run behind %s\n' "${out##*/}"
+			printf 'command=%s\n' "$command_line"
+			printf 'host=%s\n' "$(uname -n)"
+			printf 'os=%s\n' "$(uname -sr)"
+			printf 'date=%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+		} 2>/dev/null >"$out.meta"; then
+			printf '%s: warning: cannot write %s.meta: flamegraph.sh will title the graph with the file name\n' "$prog" "$out" >&2
+		fi
 	fi
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-profile.XXXXXX") || die 73 "cannot create a temporary directory"
 	trap 'rm -rf "$tmp"' EXIT

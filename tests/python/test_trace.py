@@ -2,6 +2,7 @@
 
 import glob
 import os
+import re
 import tempfile
 import unittest
 from unittest import mock
@@ -9,6 +10,8 @@ from unittest import mock
 import support
 from support import TOP, needs_binary, needs_pandas, needs_tracing
 from ipc_static import BinaryNotFoundError, Bucket, Trace, TraceError, analyses, trace
+from ipc_static.bpftrace_json import parse
+from ipc_static.profile import bpftrace_text, fold, folded_text, summary_values
 from ipc_static.tracing import benchmark_failure, tracer_argv
 
 LINUX = support.sys.platform.startswith("linux")
@@ -78,6 +81,71 @@ class Checks(unittest.TestCase):
             trace("loop-returns", j=True)
 
 
+SEND_PATH = ("ipc_static::sys::thread::imp::entry", "ipc_static::sys::thread::run_packet",
+             "ipc_static::run::two_threads::send", "ipc_static::run::transfer::send")
+RECEIVE_PATH = ("libc_start_main_stage2", "main", "ipc_static::program", "ipc_static::run::transfer::receive")
+
+
+class ProfileFixture(unittest.TestCase):
+    """loop-profile's bpftrace JSON (a 1 GiB pipe 2thread run, captured with
+    the build's symbols) folded as trace() folds it: roles at the root,
+    user frames named, every sample kept."""
+
+    def setUp(self):
+        self.output = parse(support.fixture("loop-profile-pipe-2thread.json"))
+        symbols = os.path.join(support.FIXTURES, "loop-profile-pipe-2thread.sym")
+        self.stacks, self.log = fold(bpftrace_text(self.output), symbols, "ipc-static")
+
+    def test_roles_at_the_root_and_named_frames(self):
+        roles = {frames[0] for frames, _ in self.stacks}
+        self.assertEqual(roles, {"sender", "receiver"})
+        for frames, count in self.stacks:
+            self.assertFalse([f for f in frames if f.startswith("0x")], frames)
+            if frames[0] == "sender":
+                self.assertEqual(frames[1:5], SEND_PATH)
+                self.assertNotIn("anon_pipe_read", frames)
+            else:
+                self.assertEqual(frames[1:5], RECEIVE_PATH)
+                self.assertNotIn("anon_pipe_write", frames)
+        # A sample in user space has no kernel frames (one of each side here).
+        self.assertIn((("sender",) + SEND_PATH, 1), self.stacks)
+        self.assertIn((("receiver",) + RECEIVE_PATH, 1), self.stacks)
+        # The two heaviest stacks of this capture, frame by frame.
+        heaviest = sorted(self.stacks, key=lambda s: -s[1])[:2]
+        tail = ("entry_SYSCALL_64_after_hwframe", "do_syscall_64")
+        self.assertEqual(heaviest, [
+            (("sender",) + SEND_PATH + tail + ("ksys_write", "vfs_write", "anon_pipe_write",
+                                               "_raw_spin_unlock_irqrestore"), 67),
+            (("receiver",) + RECEIVE_PATH + tail + ("ksys_read", "vfs_read", "anon_pipe_read",
+                                                    "_raw_spin_unlock_irqrestore"), 65),
+        ])
+
+    def test_every_sample_kept_and_summarised(self):
+        raw = next(e["data"]["@samples"] for e in self.output.events
+                   if e["type"] == "map" and "@samples" in e["data"])
+        total = sum(count for _, count in self.stacks)
+        self.assertEqual(total, sum(raw.values()))
+        self.assertEqual(total, 406)
+        self.assertLessEqual(len(self.stacks), len(raw))  # offsets dropped: stacks merge
+        self.assertEqual(len(set(frames for frames, _ in self.stacks)), len(self.stacks))
+        values = summary_values(self.log)
+        self.assertEqual(values["samples in the loop"],
+                         "406 (sender 205, receiver 201, sender+receiver 0, other 0)")
+        self.assertEqual(values["distinct stacks"], len(self.stacks))
+        self.assertEqual(values["samples outside the loop"], 1)
+        self.assertTrue(values["user frames named"].startswith("424 of 424 "), values)
+        # The folded file's order (LC_ALL=C sort) and format.
+        lines = folded_text(self.stacks).splitlines()
+        self.assertEqual(lines, sorted(lines, key=lambda l: l.encode()))
+        self.assertTrue(all(re.match(r"^(sender|receiver);[^ ]+ [0-9]+$", l) for l in lines), lines[:3])
+
+    def test_without_symbols_frames_stay_addresses(self):
+        stacks, log = fold(bpftrace_text(self.output), "")
+        self.assertEqual(sum(c for _, c in stacks), 406)
+        self.assertTrue(all(f[1].startswith("0x") for f, _ in stacks))
+        self.assertTrue(summary_values(log)["user frames named"].startswith("0 of 424 "))
+
+
 @needs_tracing
 class Live(unittest.TestCase):
     def test_loop_returns(self):
@@ -107,6 +175,37 @@ class Live(unittest.TestCase):
         self.assertEqual(t.document["benchmark_configuration"]["ipctype"], "local")
         loop = t["loop_syscalls"]
         self.assertEqual((loop["read"] >= 16, loop["write"]), (True, 16))
+
+    def test_loop_profile_folds_as_trace_sh_does(self):
+        t = trace("loop-profile", ipc="pipe", buffersize=65536, totalsize="1g")
+        self.assertEqual(t.values["brackets opened"], 1)
+        total = sum(count for _, count in t.stacks)
+        self.assertGreater(total, 0)
+        self.assertEqual(t["samples"], dict(t.stacks))
+        self.assertEqual(t.values["samples in the loop"].split()[0], str(total))
+        self.assertEqual(t.values["distinct stacks"], len(t.stacks))
+        by_role = {}
+        for frames, count in t.stacks:
+            by_role[frames[0]] = by_role.get(frames[0], 0) + count
+            self.assertFalse([f for f in frames if f.startswith("0x")], frames)
+        self.assertEqual(set(by_role), {"sender", "receiver"})
+        sender = [f for f, _ in t.stacks if f[0] == "sender"]
+        receiver = [f for f, _ in t.stacks if f[0] == "receiver"]
+        self.assertTrue(all(f[1:5] == SEND_PATH for f in sender), sender[:2])
+        self.assertTrue(all(f[1:5] == RECEIVE_PATH for f in receiver), receiver[:2])
+        self.assertTrue(any("anon_pipe_write" in f for f in sender))
+        self.assertTrue(any("anon_pipe_read" in f for f in receiver))
+        # write_folded(): trace.sh -o's folded file and its .meta.
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "pipe.folded")
+            t.write_folded(path)
+            with open(path) as f:
+                self.assertEqual(f.read(), t.folded)
+            with open(path + ".meta") as f:
+                meta = f.read()
+            self.assertIn("command=%s\n" % " ".join(t.command), meta)
+        with self.assertRaises(TraceError):
+            trace("loop-faults", buffersize=65536, totalsize="256k").write_folded(path)
 
     def test_every_analysis_runs(self):
         for name in analyses():

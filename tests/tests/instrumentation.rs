@@ -73,12 +73,17 @@ fn iterations_give_one_sample_each() {
 #[test]
 fn rusage_counts_voluntary_switches_of_a_blocking_pipe() {
     for mode in ["2thread", "2proc"] {
-        let doc = json(&["-B", "-g", "-b", "4096", "-t", "1m", mode]);
+        // Both sides on one CPU: 1 MiB cannot pass through a 64 KiB pipe
+        // unless a side blocks (a tick-driven preemption could not switch
+        // often enough in a loop this short). Across two CPUs a reader that
+        // keeps pace with the writer may never find the pipe empty or full,
+        // and 1 run in 8 here took no voluntary switch at all.
+        let doc = json(&["-B", "-g", "-a", "0", "-b", "4096", "-t", "1m", mode]);
         let s = &samples(&doc)[0];
         for field in ["utime", "stime", "minflt", "majflt", "nvcsw", "nivcsw"] {
             assert!(s[field].is_number(), "{mode}: {field} missing");
         }
-        // 256 small writes into a pipe between two sides: they block.
+        // 256 small writes into a pipe between two sides on one CPU: they block.
         assert!(s["nvcsw"].as_u64().unwrap() > 0, "{mode}: {s}");
         assert!(s["utime"].as_f64().unwrap() + s["stime"].as_f64().unwrap() > 0.0, "{mode}: {s}");
         eprintln!("{mode}: nvcsw {} nivcsw {} minflt {}", s["nvcsw"], s["nivcsw"], s["minflt"]);

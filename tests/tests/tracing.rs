@@ -1154,15 +1154,31 @@ fn loop_profile_folds_pipe_and_socket_stacks_and_draws_them() {
     if !have_inferno("loop_profile_folds_pipe_and_socket_stacks_and_draws_them (SVGs)") {
         return;
     }
+    // The title says what was run, from the FILE.meta trace.sh wrote beside
+    // each profile (pipe's by default, local's as -t gives it).
+    let host = String::from_utf8(Command::new("uname").arg("-n").output().unwrap().stdout).unwrap();
+    for ipc in ["pipe", "local"] {
+        let meta = fs::read_to_string(dir.join(format!("{ipc}.folded.meta"))).expect("trace.sh -o FILE writes FILE.meta");
+        let command = meta.lines().find_map(|l| l.strip_prefix("command=")).unwrap_or_else(|| panic!("no command= in\n{meta}"));
+        assert!(command.ends_with(&format!(" -B -q -t {} -b 65536 -i {ipc} 2thread", if ipc == "pipe" { "2g" } else { "4g" })), "{command}");
+        assert!(meta.lines().any(|l| l == format!("host={}", host.trim())), "{meta}");
+    }
     let (pipe, local, diff) = (dir.join("pipe.svg"), dir.join("local.svg"), dir.join("diff.svg"));
     for (title, folded, svg, names) in [
-        ("pipe 2thread, 64 KiB buffers, 2 GiB", "pipe.folded", &pipe, ["anon_pipe_write", "anon_pipe_read", "sender", "receiver"]),
-        ("local 2thread, 64 KiB buffers, 4 GiB", "local.folded", &local, ["unix_stream_sendmsg", "unix_stream_recvmsg", "sender", "receiver"]),
+        (None, "pipe.folded", &pipe, ["anon_pipe_write", "anon_pipe_read", "sender", "receiver"]),
+        (Some("local, given by -t"), "local.folded", &local, ["unix_stream_sendmsg", "unix_stream_recvmsg", "sender", "receiver"]),
     ] {
-        let (code, stderr) = flamegraph(&["-t", title, "-o", svg.to_str().unwrap(), dir.join(folded).to_str().unwrap()], &[]);
+        let mut args = vec!["-o", svg.to_str().unwrap()];
+        if let Some(title) = title {
+            args.extend(["-t", title]);
+        }
+        let input = dir.join(folded);
+        args.push(input.to_str().unwrap());
+        let (code, stderr) = flamegraph(&args, &[]);
         assert_eq!(code, Some(0), "flamegraph.sh {folded}: {stderr}");
         let texts = svg_texts(svg);
-        assert!(texts.iter().any(|t| t == title), "{folded}: the title {title:?} in the SVG");
+        let want = title.unwrap_or("pipe 2thread 64 KiB buffers, 2 GiB total, unpinned");
+        assert!(texts.iter().any(|t| t == want), "{folded}: the title {want:?} in the SVG: {:?}", &texts[..texts.len().min(4)]);
         for name in names {
             assert!(texts.iter().any(|t| t.starts_with(&format!("{name} ("))), "{folded}: no frame {name} in the SVG");
         }
@@ -1174,6 +1190,8 @@ fn loop_profile_folds_pipe_and_socket_stacks_and_draws_them() {
     assert_eq!(code, Some(0), "flamegraph.sh --diff: {stderr}");
     let texts = svg_texts(&diff);
     assert!(texts.iter().any(|t| t.starts_with("unix_stream_sendmsg (")), "the differential graph has the shape of AFTER");
+    let want = "pipe 2thread 64 KiB (2 GiB total, unpinned) -> local 2thread 64 KiB (4 GiB total, unpinned)";
+    assert!(texts.iter().any(|t| t == want), "the differential title {want:?}: {:?}", &texts[..texts.len().min(4)]);
     eprintln!("flame graphs: {} {} {} bytes", fs::metadata(&pipe).unwrap().len(), fs::metadata(&local).unwrap().len(), fs::metadata(&diff).unwrap().len());
     let _ = fs::remove_dir_all(&dir);
 }
@@ -1291,7 +1309,8 @@ fn loop_profile_names_the_roles_in_1thread_and_2proc_with_iterations() {
 /// scripts/fold-stacks.awk on fixed input, bpftrace's and DTrace's map
 /// formats: roles from the bracket lines, user frames outermost first and
 /// named from the symbols file, offsets and module prefixes dropped,
-/// identical folded stacks added up, everything else copied to the log.
+/// identical folded stacks added up, a sample without a kernel stack (taken
+/// in user space: ", ]: N") kept, everything else copied to the log.
 #[test]
 fn fold_stacks_folds_both_tracers_formats() {
     let dir = temp_dir("fold");
@@ -1319,7 +1338,8 @@ fn fold_stacks_folds_both_tracers_formats() {
          @samples[11, \n    0x401180\n    0x401010\n, \n    copy_leaf+12\n    pipe_write+300\n    entry_SYSCALL_64+9\n]: 5\n\
          @samples[11, \n    0x401181\n    0x401011\n, \n    copy_leaf+20\n    pipe_write+310\n    entry_SYSCALL_64+9\n]: 2\n\
          @samples[10, \n              ipc-static`0x401204\n              ipc-static`0x7fff0000\n\n, \n              kernel`pipe_read+0x1a\n              kernel`amd64_syscall+0x140\n\n]: 3\n\
-         @samples[12, \n, \n    idle+1\n]: 1\n",
+         @samples[12, \n, \n    idle+1\n]: 1\n\
+         @samples[11, \n    0x401010\n, ]: 4\n",
     )
     .unwrap();
     let folded = dir.join("folded");
@@ -1343,14 +1363,15 @@ fn fold_stacks_folds_both_tracers_formats() {
         [
             "other;idle 1",
             "receiver;0x7fff0000;last;amd64_syscall;pipe_read 3",
+            "sender;outer 4",
             "sender;outer;<[u8: 4] as Leaf>::call;entry_SYSCALL_64;pipe_write;copy_leaf 7",
         ]
     );
     assert!(log.contains("42 KBytes/sec\nbracket 1 close"), "the benchmark's output is kept: {log}");
-    assert!(log.contains("samples in the loop: 11 (sender 7, receiver 3, sender+receiver 0, other 1)"), "{log}");
-    assert!(log.contains("distinct stacks: 3\n"), "{log}");
+    assert!(log.contains("samples in the loop: 15 (sender 11, receiver 3, sender+receiver 0, other 1)"), "{log}");
+    assert!(log.contains("distinct stacks: 4\n"), "{log}");
     assert!(log.contains("samples outside the loop (not in the profile): 3\n"), "{log}");
-    assert!(log.contains("user frames named: 5 of 6 in the printed stacks"), "{log}");
+    assert!(log.contains("user frames named: 6 of 7 in the printed stacks"), "{log}");
     assert!(!log.contains("@samples") && !log.contains("0x401") && !log.contains("\n\n\n"), "{log}");
     let _ = fs::remove_dir_all(&dir);
 }
@@ -1419,6 +1440,78 @@ fn headers_show_only_functions_the_binary_has() {
     }
     eprintln!("{checked} user frames in the scripts' headers, all in ipc-static.sym");
     assert!(checked > 0, "the loop-profile headers show user frames");
+}
+
+/// flamegraph.sh's default title: what was run, from the FOLDED.meta that
+/// trace.sh loop-profile -o FOLDED writes (its command read as getopt(3)
+/// would, the binary's defaults filled in); both sides for --diff; -t wins;
+/// the file names without a .meta. The folded file itself is untouched, and
+/// inferno reads it as it is.
+#[test]
+fn flamegraph_sh_titles_the_graph_with_the_run_beside_the_profile() {
+    let dir = temp_dir("flamegraph-title");
+    if !have_inferno("flamegraph_sh_titles_the_graph_with_the_run_beside_the_profile") {
+        return;
+    }
+    let stacks = "receiver;main;ipc_static::run::transfer::receive;anon_pipe_read 30\nsender;ipc_static::run::transfer::send;anon_pipe_write 20\n";
+    let profile = |name: &str, command: Option<&str>| {
+        let folded = dir.join(format!("{name}.folded"));
+        fs::write(&folded, stacks).unwrap();
+        if let Some(command) = command {
+            let meta = format!("# scripts/trace.sh loop-profile: the run behind {name}.folded\ncommand={command}\nhost=labhost\nos=Linux 6.18.0\ndate=2026-11-29T07:00:00Z\n");
+            fs::write(dir.join(format!("{name}.folded.meta")), meta).unwrap();
+        }
+        folded.to_str().unwrap().to_string()
+    };
+    let svg = dir.join("out.svg");
+    let svg_path = svg.to_str().unwrap().to_string();
+    // (title, subtitle) of the drawn SVG.
+    let draw = |args: &[&str]| {
+        let mut all = vec!["-o", svg_path.as_str()];
+        all.extend_from_slice(args);
+        let (code, stderr) = flamegraph(&all, &[]);
+        assert_eq!(code, Some(0), "flamegraph.sh {}: {stderr}", args.join(" "));
+        let text = fs::read_to_string(&svg).unwrap();
+        let doc = parse_svg(&text).unwrap();
+        let by_id = |id: &str| doc.descendants().find(|n| n.attribute("id") == Some(id)).and_then(|n| n.text()).unwrap_or("").to_string();
+        (by_id("title"), by_id("subtitle"))
+    };
+    let pipe = profile("pipe", Some("/work/ipc/ipc-static -B -q -t 1g -b 65536 -i pipe 2thread"));
+    let (title, subtitle) = draw(&[&pipe]);
+    assert_eq!(title, "pipe 2thread 64 KiB buffers, 1 GiB total, unpinned");
+    assert!(subtitle.ends_with("50 samples; labhost, Linux 6.18.0, 2026-11-29T07:00:00Z"), "{subtitle}");
+    // getopt(3) grouping and attached values, every option the title names;
+    // the binary's defaults (pipe, 128 KiB, 16 MiB) where an option is absent.
+    for (command, want) in [
+        ("./ipc-static -Bqsb4k -t1g -a 0,1 -F -n 3 -ilocal 2proc", "local -s 2proc 4 KiB buffers, 1 GiB total, 3 iterations, pre-faulted, receiver on CPU 0, sender on CPU 1"),
+        ("./ipc-static -a0 -n 1 1thread", "pipe 1thread 128 KiB buffers, 16 MiB total, pinned to CPU 0"),
+        ("./ipc-static -B -q -P sw -p 0 -t 16384 -b 1000 -i tcp -- 2thread", "tcp 2thread 1000 B buffers, 16 KiB total, unpinned"),
+    ] {
+        let folded = profile("grouped", Some(command));
+        assert_eq!(draw(&[&folded]).0, want, "{command}");
+    }
+    // --diff: both sides, what they share said once, else after each side.
+    let local = profile("local", Some("./ipc-static -B -q -t 1g -b 65536 -i local 2thread"));
+    let (title, subtitle) = draw(&["--diff", &pipe, &local]);
+    assert_eq!(title, "pipe 2thread 64 KiB -> local 2thread 64 KiB, 1 GiB total, unpinned");
+    assert!(subtitle.ends_with("; both runs on labhost, Linux 6.18.0"), "{subtitle}");
+    let pinned = profile("pinned", Some("./ipc-static -B -q -a 0 -t 2g -b 1m -i local 2thread"));
+    assert_eq!(
+        draw(&["--diff", &pipe, &pinned]).0,
+        "pipe 2thread 64 KiB (1 GiB total, unpinned) -> local 2thread 1 MiB (2 GiB total, pinned to CPU 0)"
+    );
+    // -t wins; no .meta: the file names, as before.
+    assert_eq!(draw(&["-t", "my title", &pipe]).0, "my title");
+    assert_eq!(draw(&["-t", "mine", "--diff", &pipe, &local]).0, "mine");
+    let bare = profile("bare", None);
+    assert_eq!(draw(&[&bare]).0, "Flame graph: bare.folded");
+    assert_eq!(draw(&["--diff", &bare, &local]).0, "bare.folded -> local 2thread 64 KiB (1 GiB total, unpinned)");
+    // The folded file stays plain folded stacks: inferno reads it directly.
+    assert_eq!(fs::read_to_string(&pipe).unwrap(), stacks);
+    let inferno = which("inferno-flamegraph").unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cargo/bin/inferno-flamegraph"));
+    let out = Command::new(inferno).arg(&pipe).output().unwrap();
+    assert!(out.status.success() && parse_svg(&String::from_utf8_lossy(&out.stdout)).is_ok(), "inferno reads the folded file as it is");
+    let _ = fs::remove_dir_all(&dir);
 }
 
 /// flamegraph.sh --diff on two small profiles: the frame that grew is red,
