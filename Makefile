@@ -102,9 +102,10 @@ experiments-full: all
 bench: all
 	$(TOP)/scripts/bench.sh $(if $(QUICK),--quick)
 
-# The full reliability suite (make test runs its quick form).
+# The full reliability suite (make test runs its quick form), with the
+# hostile surroundings of tests/tests/hostile.rs.
 reliability: all
-	cd $(TOP) && RELIABILITY_FULL=1 $(CARGO) test -p ipc-static-tests --test reliability -- --nocapture
+	cd $(TOP) && RELIABILITY_FULL=1 $(CARGO) test -p ipc-static-tests --test reliability --test hostile -- --nocapture
 
 # cargo-fuzz on the argument parser for FUZZ_SECONDS (default 60).
 fuzz: all

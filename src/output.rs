@@ -135,16 +135,22 @@ pub trait Sink {
 
 /// A buffered writer to a file descriptor. The first write error sticks and
 /// is returned by [`FdWriter::flush`]; later puts are dropped.
+///
+/// Before its first write(2) it blocks SIGPIPE and SIGXFSZ, so that a pipe
+/// nobody reads or a file-size limit is an error it returns (EPIPE, EFBIG),
+/// not the silent end of the process; a writer that writes nothing makes no
+/// call (a -q run's trace is unchanged).
 pub struct FdWriter<'fd> {
     fd: BorrowedFd<'fd>,
     buf: [u8; 2048],
     len: usize,
     error: Option<Errno>,
+    signals_blocked: bool,
 }
 
 impl<'fd> FdWriter<'fd> {
     pub fn new(fd: BorrowedFd<'fd>) -> FdWriter<'fd> {
-        FdWriter { fd, buf: [0; 2048], len: 0, error: None }
+        FdWriter { fd, buf: [0; 2048], len: 0, error: None, signals_blocked: false }
     }
 
     /// Writes out what is buffered, continuing short writes and retrying
@@ -155,8 +161,13 @@ impl<'fd> FdWriter<'fd> {
             let Some(pending) = self.buf.get(done..self.len).filter(|pending| !pending.is_empty()) else {
                 break;
             };
+            if !self.signals_blocked {
+                crate::sys::process::block_output_signals();
+                self.signals_blocked = true;
+            }
             match rustix::io::write(self.fd, pending) {
                 Ok(0) => self.error = Some(Errno::IO),
+                Ok(n) if n > pending.len() => self.error = Some(Errno::IO),
                 Ok(n) => done += n,
                 Err(Errno::INTR) => {}
                 Err(e) => self.error = Some(e),

@@ -110,14 +110,12 @@ pub fn read(source: &Source, buf: &mut [u8; BUF]) -> Option<Got> {
             meminfo_bytes(buf.get(..len)?, key.as_bytes())?
         }
         Source::PipeCapacity => {
-            let (reader, _writer) = rustix::pipe::pipe().ok()?;
+            let (reader, _writer) = crate::sys::fd::pipe(rustix::pipe::PipeFlags::empty()).ok()?;
             rustix::pipe::fcntl_getpipe_size(&reader).ok()? as u64
         }
         Source::SocketPairBuffer { send } => {
-            use crate::sys::fd::{socket_buffer_size, SocketBuffer};
-            use rustix::net::{AddressFamily, SocketFlags, SocketType};
-            let (one, _other) =
-                rustix::net::socketpair(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None).ok()?;
+            use crate::sys::fd::{socket_buffer_size, stream_socket_pair, SocketBuffer};
+            let (one, _other) = stream_socket_pair(rustix::net::SocketFlags::CLOEXEC).ok()?;
             let which = if send { SocketBuffer::Send } else { SocketBuffer::Receive };
             socket_buffer_size(&one, which).ok()? as u64
         }
@@ -126,15 +124,20 @@ pub fn read(source: &Source, buf: &mut [u8; BUF]) -> Option<Got> {
 }
 
 /// Opens `path` read-only and reads as much as fits into `buf`; returns the
-/// length read, or None if the file cannot be opened or read.
+/// length read, or None if the file cannot be opened or read. Only a
+/// regular file is read, without blocking (a FIFO or device put over a
+/// /proc or /sys file is `unknown`), and at most one buffer's worth; a read
+/// that claims more than it was asked for makes the value unknown too.
 #[cfg(target_os = "linux")]
 fn read_file(path: &CStr, buf: &mut [u8]) -> Option<usize> {
     use rustix::io::Errno;
     let fd = crate::sys::fd::open_read_only(path).ok()?;
     let mut len = 0;
     while let Some(rest) = buf.get_mut(len..).filter(|rest| !rest.is_empty()) {
+        let room = rest.len();
         match rustix::io::read(&fd, rest) {
             Ok(0) => break,
+            Ok(n) if n > room => return None,
             Ok(n) => len += n,
             Err(Errno::INTR) => {}
             Err(_) => return None,

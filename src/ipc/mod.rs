@@ -21,6 +21,7 @@ use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::net::sockopt;
+use rustix::time::Timespec;
 
 use crate::args::{Config, IpcType};
 use crate::error::Error;
@@ -298,17 +299,18 @@ impl<'a> Ends<'a> {
     }
 
     /// Sleeps until the sender can send (if `send`) or the receiver can
-    /// receive (if `receive`): poll(2) without a timeout, for 1thread's
-    /// non-blocking ends. (A shared-memory slot is always either empty or
-    /// full, so one of the two can always move: it never waits.)
-    pub fn wait_until_ready(&self, send: bool, receive: bool) -> Result<(), Errno> {
-        let (Some(sender), Some(receiver)) = (self.sender.fd(), self.receiver.fd()) else { return Ok(()) };
+    /// receive (if `receive`), or `timeout` has passed: poll(2), for
+    /// 1thread's non-blocking ends. Returns false if it timed out. (A
+    /// shared-memory slot is always either empty or full, so one of the two
+    /// can always move: it never waits.)
+    pub fn wait_until_ready(&self, send: bool, receive: bool, timeout: Option<&Timespec>) -> Result<bool, Errno> {
+        let (Some(sender), Some(receiver)) = (self.sender.fd(), self.receiver.fd()) else { return Ok(true) };
         let mut fds = [PollFd::new(&sender, PollFlags::OUT), PollFd::new(&receiver, PollFlags::IN)];
         let watched = match (send, receive) {
             (true, true) => &mut fds[..],
             (true, false) => &mut fds[..1],
             (false, _) => &mut fds[1..],
         };
-        rustix::event::poll(watched, None).map(|_| ())
+        rustix::event::poll(watched, timeout).map(|ready| ready > 0)
     }
 }

@@ -8,7 +8,7 @@ use crate::error::Error;
 /// Opens a pipe: (reader, writer, no port).
 pub fn open(nonblocking: bool) -> Result<(OwnedFd, OwnedFd, u16), Error> {
     let flags = if nonblocking { PipeFlags::NONBLOCK } else { PipeFlags::empty() };
-    let (reader, writer) = rustix::pipe::pipe_with(flags).map_err(|e| Error::os("pipe", e))?;
+    let (reader, writer) = crate::sys::fd::pipe(flags).map_err(|e| Error::os("pipe", e))?;
     Ok((reader, writer, 0))
 }
 

@@ -17,7 +17,7 @@
 use core::cell::Cell;
 
 use rustix::io::Errno;
-use rustix::process::{Pid, WaitId, WaitIdOptions};
+use rustix::process::Pid;
 use rustix::time::Timespec;
 
 use crate::args::{Config, Mode};
@@ -202,10 +202,9 @@ impl Side<'_> {
             None => Ok(true),
             Some(Watched::Parent(parent)) => Ok(rustix::process::getppid() == Some(parent)),
             Some(Watched::Child(child)) => {
-                let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
-                match rustix::process::waitid(WaitId::Pid(child), options) {
-                    Ok(None) | Err(Errno::INTR) => Ok(true),
-                    Ok(Some(_)) | Err(Errno::CHILD) => Ok(false),
+                match crate::sys::process::has_ended(child) {
+                    Ok(ended) => Ok(!ended),
+                    Err(Errno::INTR) => Ok(true),
                     Err(e) => {
                         self.failed.set(Some("waitid"));
                         Err(e)

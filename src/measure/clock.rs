@@ -7,12 +7,26 @@
 
 use rustix::time::Timespec;
 
-use crate::error::{Cause, Error};
+use crate::error::{Cause, Error, Odd};
 use crate::sys;
+use crate::sys::clock::Fault;
 
-/// Takes a stamp; a failing clock is an OS error (exit 71).
+/// Takes a stamp; a clock that fails, or answers anything but 0 and a
+/// possible time, is an OS error (exit 71) that says what the clock did.
 pub fn stamp() -> Result<Timespec, Error> {
-    sys::clock::monotonic_syscall().map_err(|e| Error::os("clock_gettime", e))
+    sys::clock::monotonic_syscall().map_err(|fault| {
+        let cause = match fault {
+            Fault::Failed(errno) => Cause::Errno(errno),
+            Fault::Returned(value) => Cause::Returned(value),
+            Fault::NotWritten => Cause::Odd(Odd::ClockNotWritten),
+            Fault::OutOfRange => Cause::Odd(Odd::ClockImpossible),
+        };
+        clock_error(cause)
+    })
+}
+
+fn clock_error(cause: Cause) -> Error {
+    Error { cause, ..Error::os("clock_gettime", rustix::io::Errno::INVAL) }
 }
 
 const NANOS_PER_SEC: i128 = 1_000_000_000;
@@ -25,7 +39,7 @@ pub fn elapsed_nanos(start: Timespec, finish: Timespec) -> Result<u64, Error> {
         + (i128::from(finish.tv_nsec) - i128::from(start.tv_nsec));
     match u64::try_from(nanos) {
         Ok(n) if n > 0 => Ok(n),
-        _ => Err(Error { cause: Cause::ClockNotMonotonic, ..Error::os("clock_gettime", rustix::io::Errno::INVAL) }),
+        _ => Err(clock_error(Cause::Odd(Odd::ClockNotMonotonic))),
     }
 }
 

@@ -92,7 +92,7 @@ impl Probe {
     /// 2proc: the counters' start as the child saw it, from the errno it
     /// passed back (0: they started).
     pub fn started_elsewhere(raw_errno: i32) -> Option<Unsupported> {
-        (raw_errno != 0).then(|| Unsupported { operation: counters::ENABLE, errno: Some(Errno::from_raw_os_error(raw_errno)) })
+        (raw_errno != 0).then(|| Unsupported { operation: counters::ENABLE, errno: Some(crate::sys::errno::from_raw(raw_errno)) })
     }
 
     /// The loop's usage (-g) and counts (-P), once the sender is gone.

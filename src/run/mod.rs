@@ -37,13 +37,8 @@ pub fn benchmark(config: &Config) -> i32 {
         let _ = err.flush();
         return EX_UNAVAILABLE;
     }
-    if config.mode == Mode::TwoThread && !config.quiet {
-        // As before the sender became a bare thread: a result written to a
-        // closed pipe is an error (exit 74), not the end of the process.
-        // (-q writes nothing; a failing receiver ignores SIGPIPE itself
-        // before it closes its end.)
-        sys::process::ignore_sigpipe();
-    }
+    // (No SIGPIPE set-up here: FdWriter blocks it before its first write,
+    // and a failing 2thread receiver ignores it before closing its end.)
     let mut out = FdWriter::new(sys::start::stdout());
     let mut report = Report::new(config);
     let failed = |report: &mut Report, out: &mut FdWriter, e: Error, iteration| {

@@ -7,12 +7,12 @@
 //! and (if the child starts first) the parent's close of its copy of the
 //! writer.
 
-use rustix::io::Errno;
-use rustix::process::{Pid, WaitOptions, WaitStatus};
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use rustix::time::Timespec;
 
 use crate::args::Config;
-use crate::error::{Error, EX_IOERR};
+use crate::error::{Cause, Error, Odd, EX_IOERR};
 use crate::ipc::{Ends, Peer};
 use crate::measure::clock;
 use crate::measure::latency::Histogram;
@@ -20,19 +20,36 @@ use crate::measure::probe::{Mark, Probe, Window};
 use crate::sys::memory::Mapping;
 use crate::sys::process::{self, Forked};
 
-use super::failure::{self, Side};
+use super::failure::{self, SharedFirstFailure, Side};
 use super::pingpong::{self, Opening};
 use super::setup::{raise_flag, release, sleep_one_second, touch_every_page, wait_for_flag};
 
-/// The shared page: the start stamp (seconds, then nanoseconds), the errno
-/// of starting -P's counters in the child (0: started), and, with -g, a flag
-/// the parent raises once it has taken its first snapshot: the child waits
-/// for it before its start stamp, so that the snapshot is after the fork
-/// yet outside the window; with -l, the flag the child raises right before
-/// its first read.
-const STAMP_BYTES: usize = 32;
-const SNAPSHOT_TAKEN: usize = 24;
-const ECHOER_READY: usize = 28;
+/// The shared page's 64-bit words: the start stamp (seconds, nanoseconds),
+/// the errno of starting -P's counters in the child (0: started), 1 once
+/// the child has written those three, which side failed first, and the
+/// child's failure if it was first (five words). Then two 32-bit flags
+/// (futex words): with -g, the one the parent raises once it has taken its
+/// first snapshot (the child waits for it before its start stamp, so that
+/// the snapshot is after the fork yet outside the window); with -l, the one
+/// the child raises right before its first read. The page is zero-filled:
+/// no stamp, no failure, no flag. Nothing touches it before the fork.
+const STAMP_SECONDS: usize = 0;
+const STAMP_NANOS: usize = 1;
+const COUNTING_ERRNO: usize = 2;
+const STAMPED: usize = 3;
+const FIRST_FAILURE: usize = 4;
+const CHILD_FAILURE: usize = 5;
+const SNAPSHOT_TAKEN_BYTE: usize = 10 * 8;
+const ECHOER_READY_BYTE: usize = 10 * 8 + 4;
+const SHARED_BYTES: usize = 11 * 8;
+
+/// The words the child leaves for the parent once it has sent everything.
+struct StampWords<'page> {
+    seconds: &'page AtomicU64,
+    nanos: &'page AtomicU64,
+    counting_errno: &'page AtomicU64,
+    stamped: &'page AtomicU64,
+}
 
 /// Opens the window (a [`pingpong::Open`]), in the process that starts
 /// the loop: the child, or with -l (`laps`) the parent. -P's counters
@@ -59,10 +76,29 @@ pub fn run(
     leave_to_exit: bool,
 ) -> Result<Window, Error> {
     let total = config.total_size;
+    let shared = Mapping::shared(SHARED_BYTES).map_err(|e| Error::os("mmap", e))?;
+    let words = shared.words();
+    let word = |index: usize| words.get(index).ok_or(Error::os("mmap", rustix::io::Errno::NOMEM));
+    let stamp = StampWords {
+        seconds: word(STAMP_SECONDS)?,
+        nanos: word(STAMP_NANOS)?,
+        counting_errno: word(COUNTING_ERRNO)?,
+        stamped: word(STAMPED)?,
+    };
+    let first = SharedFirstFailure {
+        first: word(FIRST_FAILURE)?,
+        said: [
+            word(CHILD_FAILURE)?,
+            word(CHILD_FAILURE + 1)?,
+            word(CHILD_FAILURE + 2)?,
+            word(CHILD_FAILURE + 3)?,
+            word(CHILD_FAILURE + 4)?,
+        ],
+    };
     // -g's flag, for bandwidth only: with -l the child waits in its first
     // read for the parent, which opens the window.
-    let snapshot_flag = config.rusage && !config.latency;
-    let mut shared = Mapping::shared(STAMP_BYTES).map_err(|e| Error::os("mmap", e))?;
+    let snapshot_taken = shared.atomic_u32(SNAPSHOT_TAKEN_BYTE).filter(|_| config.rusage && !config.latency);
+    let ready = shared.atomic_u32(ECHOER_READY_BYTE);
     let (mut sender, mut receiver) = ends.into_halves();
     match process::fork().map_err(|e| Error::os("fork", e))? {
         Forked::Child => {
@@ -76,7 +112,7 @@ pub fn run(
             if config.prefault {
                 sender.touch_pages();
             }
-            if let (true, Some(flag)) = (snapshot_flag, shared.atomic_u32(SNAPSHOT_TAKEN)) {
+            if let Some(flag) = snapshot_taken {
                 wait_for_flag(flag);
             }
             // -F -l: the echoer receives into its buffer, which the fork
@@ -85,31 +121,35 @@ pub fn run(
                 touch_every_page(send_buffer);
             }
             // The ends stay open until _exit closes them: fewer calls.
+            // Whatever happens, _exit closes them, so the parent never
+            // waits for bytes that cannot come.
             let mut opening = Opening::default();
-            let ready = shared.atomic_u32(ECHOER_READY);
             let sent = pingpong::side(Side::Sender, &sender, send_buffer, config, probe, open_window, &mut opening, None, ready);
             let code = match sent {
                 Ok(()) => {
                     let (start, opened) = opening;
                     if !config.latency {
                         let errno = opened.counting.and_then(|c| c.errno).map_or(0, |e| e.raw_os_error());
-                        put_stamp(shared.bytes_mut(), start, errno);
+                        put_stamp(&stamp, start, errno);
                     }
                     if !config.bare {
                         sleep_one_second();
                     }
                     0
                 }
-                // If the parent is gone or failed, SIGPIPE has usually ended
-                // this child already; shmem has no SIGPIPE, so a child that
-                // finds its parent failed or gone (a send, or with -l a
-                // receive) ends as quietly. Any other error is reported, so
-                // that the failing call is named, and the child's ends
-                // closed at once (shmem has no descriptor for _exit to
-                // close).
+                // Shmem has no SIGPIPE: a child that finds its parent gone
+                // ends quietly, as a pipe's writer would by the signal.
                 Err(_) if sender.peer_gone() => EX_IOERR,
+                // Said (and kept for the parent) only if this side failed
+                // first: an EPIPE, a reset or shmem's "peer failed" after
+                // the parent failed is the echo of the parent's failure,
+                // which the parent reports. The ends are let go at once
+                // (shmem has no descriptor for _exit to close).
                 Err(e) => {
-                    e.report();
+                    if first.record(Side::Sender) {
+                        first.keep(&e);
+                        e.report();
+                    }
                     drop(sender);
                     e.exit_code
                 }
@@ -124,11 +164,10 @@ pub fn run(
             // -g's first snapshot after the fork, and RUSAGE_CHILDREN added
             // to the second after wait4, when it holds the child.
             let usage_before = probe.usage();
-            if let (true, Some(flag)) = (snapshot_flag, shared.atomic_u32(SNAPSHOT_TAKEN)) {
+            if let Some(flag) = snapshot_taken {
                 raise_flag(flag);
             }
             let mut opening = Opening::default();
-            let ready = shared.atomic_u32(ECHOER_READY);
             let received =
                 pingpong::side(Side::Receiver, &receiver, receive_buffer, config, probe, open_window, &mut opening, laps, ready)
                     .and_then(|()| {
@@ -138,17 +177,24 @@ pub fn run(
             let mut closed = probe.loop_ends();
             match received {
                 Ok(_) => release(receiver, leave_to_exit),
-                // Closed now, so that a child still writing gets SIGPIPE
-                // instead of blocking while this process waits for it.
-                Err(_) => drop(receiver),
+                // Recorded, then closed now, so that a child still writing
+                // gets SIGPIPE (or EPIPE, and stays silent) instead of
+                // blocking while this process waits for it.
+                Err(_) => {
+                    first.record(Side::Receiver);
+                    drop(receiver)
+                }
             }
-            let status = wait_for(child)?;
+            let end = process::wait_for(child).map_err(|e| Error::os("waitpid", e))?;
             probe.add_waited_child(&mut closed);
-            let finish = failure::of_two_processes(received, status, total)?;
+            // The page is read only once the child has ended well or said why
+            // (if its mapping were bad, the child would have died of it).
+            let finish = failure::of_two_processes(received, end, &first, total)?;
             let (start, counting) = if config.latency {
                 (opening.0, opening.1.counting)
             } else {
-                let (start, errno) = stamp_in(shared.bytes());
+                let (start, errno) =
+                    stamp_in(&stamp).ok_or(Error::io("sender process", Cause::Odd(Odd::NoStartStamp), total, total))?;
                 (start, Probe::started_elsewhere(errno))
             };
             release(shared, leave_to_exit);
@@ -158,33 +204,20 @@ pub fn run(
     }
 }
 
-/// waitpid(2) for the sender child, retrying EINTR.
-fn wait_for(child: Pid) -> Result<WaitStatus, Error> {
-    loop {
-        match rustix::process::waitpid(Some(child), WaitOptions::empty()) {
-            Ok(Some((_, status))) => return Ok(status),
-            Ok(None) => {}
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(Error::os("waitpid", e)),
-        }
-    }
-}
-
-fn put_stamp(page: &mut [u8], stamp: Timespec, errno: i32) {
+fn put_stamp(words: &StampWords<'_>, start: Timespec, counting_errno: i32) {
+    words.seconds.store(start.tv_sec as u64, Ordering::Relaxed);
     #[allow(clippy::useless_conversion)] // tv_nsec is narrower on some targets
-    let words = [stamp.tv_sec, i64::from(stamp.tv_nsec), i64::from(errno)];
-    for (slot, word) in page.chunks_exact_mut(8).zip(words) {
-        if let Ok(slot) = <&mut [u8; 8]>::try_from(slot) {
-            *slot = word.to_ne_bytes();
-        }
-    }
+    words.nanos.store(i64::from(start.tv_nsec) as u64, Ordering::Relaxed);
+    words.counting_errno.store(counting_errno as u64, Ordering::Relaxed);
+    words.stamped.store(1, Ordering::Release);
 }
 
-fn stamp_in(page: &[u8]) -> (Timespec, i32) {
-    let mut words = [0i64; 3];
-    for (word, slot) in words.iter_mut().zip(page.chunks_exact(8)) {
-        *word = i64::from_ne_bytes(slot.try_into().unwrap_or([0; 8]));
+/// The start stamp and the counters' errno the child left in the shared
+/// page, if it left them.
+fn stamp_in(words: &StampWords<'_>) -> Option<(Timespec, i32)> {
+    if words.stamped.load(Ordering::Acquire) != 1 {
+        return None;
     }
-    let [tv_sec, tv_nsec, errno] = words;
-    (Timespec { tv_sec, tv_nsec: tv_nsec as _ }, errno as i32)
+    let start = Timespec { tv_sec: words.seconds.load(Ordering::Relaxed) as i64, tv_nsec: words.nanos.load(Ordering::Relaxed) as _ };
+    Some((start, words.counting_errno.load(Ordering::Relaxed) as i32))
 }

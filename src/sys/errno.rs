@@ -5,7 +5,10 @@ use core::ffi::CStr;
 
 use rustix::io::Errno;
 
-/// The calling thread's errno after a libc call failed (errno(3)).
+/// The calling thread's errno after a libc call failed (errno(3)). A value
+/// outside the kernel's error range (0, when a call "failed" by returning
+/// something unexpected without setting errno) is EIO: rustix's Errno
+/// refuses such values with a panic.
 pub fn last() -> Errno {
     #[cfg(target_os = "linux")]
     // SAFETY: __errno_location returns this thread's errno slot, always valid.
@@ -13,7 +16,16 @@ pub fn last() -> Errno {
     #[cfg(target_os = "freebsd")]
     // SAFETY: __error returns this thread's errno slot, always valid.
     let raw = unsafe { *libc::__error() };
-    Errno::from_raw_os_error(raw)
+    from_raw(raw)
+}
+
+/// An Errno from a positive C error number; anything outside 1..4096 is EIO.
+pub fn from_raw(raw: i32) -> Errno {
+    if (1..4096).contains(&raw) {
+        Errno::from_raw_os_error(raw)
+    } else {
+        Errno::IO
+    }
 }
 
 /// The C library's text for an errno (strerror(3)).

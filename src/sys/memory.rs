@@ -2,7 +2,7 @@
 
 use core::ffi::c_void;
 use core::ptr::NonNull;
-use core::sync::atomic::AtomicU32;
+use core::sync::atomic::{AtomicU32, AtomicU64};
 
 use rustix::io::{Errno, Result};
 use rustix::mm::{MapFlags, MprotectFlags, ProtFlags};
@@ -56,6 +56,11 @@ impl Mapping {
         let ptr = unsafe {
             rustix::mm::mmap_anonymous(core::ptr::null_mut(), len, ProtFlags::READ | ProtFlags::WRITE, flags)?
         };
+        // The kernel returns a page-aligned address; anything else (0, or a
+        // lie) is refused before a reference is made from it.
+        if ptr.is_null() || !(ptr as usize).is_multiple_of(4096) {
+            return Err(Errno::NOMEM);
+        }
         let base = NonNull::new(ptr.cast::<u8>()).ok_or(Errno::NOMEM)?;
         Ok(Mapping { base, guard: 0, len })
     }
@@ -75,14 +80,25 @@ impl Mapping {
         unsafe { core::slice::from_raw_parts_mut(self.start(), self.len) }
     }
 
-    pub fn bytes(&self) -> &[u8] {
-        // SAFETY: as for bytes_mut; &self allows only shared reads.
-        unsafe { core::slice::from_raw_parts(self.start(), self.len) }
+    /// The mapping as 64-bit atomic words: for pages shared with a child,
+    /// which both processes read and write at once (2proc's start stamp and
+    /// first failure). Empty if the bytes do not start 8-aligned.
+    pub fn words(&self) -> &[AtomicU64] {
+        if !(self.start() as usize).is_multiple_of(8) {
+            return &[];
+        }
+        // SAFETY: start is 8-aligned (checked), so aligned for AtomicU64,
+        // which has u64's size; len / 8 words fit in the mapping, and any
+        // bits are a valid u64. Atomics allow shared mutation through &self,
+        // and bytes_mut's &mut self cannot coexist with this borrow.
+        unsafe { core::slice::from_raw_parts(self.start().cast::<AtomicU64>(), self.len / 8) }
     }
 
     /// The aligned 4-byte word at `offset` as an atomic (None if it is out
     /// of range or misaligned): a flag that a [`Mapping::shared`] page
-    /// carries between a parent and the child it forked.
+    /// carries between a parent and the child it forked, for futex(2),
+    /// which waits on 32-bit words. It must not overlap a word that
+    /// [`Mapping::words`] is used for.
     pub fn atomic_u32(&self, offset: usize) -> Option<&AtomicU32> {
         let word = self.start().wrapping_add(offset);
         if offset.checked_add(4).is_none_or(|end| end > self.len) || !(word as usize).is_multiple_of(4) {

@@ -1,4 +1,5 @@
-//! The process: fork, exit, resource usage, and SIGPIPE.
+//! The process: fork and wait, exit, resource usage, and the signals that
+//! writes raise (SIGPIPE, SIGXFSZ).
 
 use rustix::io::{Errno, Result};
 use rustix::process::Pid;
@@ -12,27 +13,121 @@ pub enum Forked {
 /// fork(2). The program is single-threaded whenever it forks (2proc runs no
 /// threads).
 ///
-/// On Linux this is the bare system call (clone(2) with SIGCHLD, which
-/// every architecture has): the C library's fork() adds five signal-mask and
-/// set_tid_address calls that would crowd the trace. The C library does not
-/// know about the child, whose thread state (its cached thread id) is the
-/// parent's: the child must use nothing that depends on it (no locks, no
-/// pthreads, no raise), only rustix's raw calls, strerror and _exit.
+/// On Linux this is the bare system call, clone(2) with no exit signal: the
+/// C library's fork() adds five signal-mask and set_tid_address calls that
+/// would crowd the trace. The C library does not know about the child,
+/// whose thread state (its cached thread id) is the parent's: the child must
+/// use nothing that depends on it (no locks, no pthreads, no raise), only
+/// rustix's raw calls, strerror, the signal mask and _exit.
+///
+/// No exit signal: the kernel reaps by itself only children that signal
+/// SIGCHLD to a parent that ignores it, and a parent's SIGCHLD may be
+/// ignored before the program starts (inherited across exec, as from an
+/// auto-reaping Python parent or `trap '' CHLD`). Such a child would be
+/// gone before [`wait_for`] could ask how it ended. A child that signals
+/// nothing is always left for [`wait_for`], which waits with `__WCLONE`.
+/// FreeBSD reaps whatever the signal, so there SIGCHLD is set back to its
+/// default first (one call more).
 pub fn fork() -> Result<Forked> {
     #[cfg(target_os = "linux")]
-    // SAFETY: clone(SIGCHLD) with no new stack is fork(2). The process is
-    // single-threaded here, so no lock is held half-way; the child keeps to
-    // raw system calls, strerror and _exit (above).
-    let pid = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0usize, 0usize, 0usize, 0usize) }
-        as libc::pid_t;
+    // SAFETY: clone with no flags, no exit signal and no new stack is fork(2)
+    // without SIGCHLD. The process is single-threaded here, so no lock is held
+    // half-way; the child keeps to raw system calls, strerror and _exit.
+    let pid = unsafe { libc::syscall(libc::SYS_clone, 0 as libc::c_long, 0usize, 0usize, 0usize, 0usize) };
     #[cfg(not(target_os = "linux"))]
     // SAFETY: called only from the single-threaded 2proc path, so no lock or
-    // other thread's state is inherited half-way.
-    let pid = unsafe { libc::fork() };
+    // other thread's state is inherited half-way; SIG_DFL runs no code.
+    let pid = unsafe {
+        libc::signal(libc::SIGCHLD, libc::SIG_DFL);
+        libc::fork()
+    };
     match pid {
         -1 => Err(crate::sys::errno::last()),
         0 => Ok(Forked::Child),
-        pid => Pid::from_raw(pid).map(Forked::Parent).ok_or(Errno::INVAL),
+        pid => libc::pid_t::try_from(pid).ok().and_then(Pid::from_raw).map(Forked::Parent).ok_or(Errno::INVAL),
+    }
+}
+
+/// Whether `child`, made by [`fork`], has ended, without reaping it
+/// (waitid(2) with WNOHANG and WNOWAIT, so that [`wait_for`] still finds
+/// it; on Linux with `__WCLONE`, since the child signals nothing). A child
+/// that is not there (ECHILD) has ended too.
+pub fn has_ended(child: Pid) -> Result<bool> {
+    use rustix::process::{waitid, WaitId, WaitIdOptions};
+    let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
+    #[cfg(target_os = "linux")]
+    let options = options | WaitIdOptions::from_bits_retain(libc::__WCLONE as u32);
+    match waitid(WaitId::Pid(child), options) {
+        Ok(ended) => Ok(ended.is_some()),
+        Err(Errno::CHILD) => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
+/// How a child ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChildEnd {
+    /// It exited with this status.
+    Exited(i32),
+    /// A signal killed it.
+    Killed(i32),
+}
+
+/// waitpid(2) for `child`, made by [`fork`], retrying EINTR (wait4 on Linux,
+/// with `__WCLONE` since the child signals nothing). The answer is checked:
+/// the child's own pid, and a status that says it ended (the status is
+/// filled first with one that says neither, so one never written is seen);
+/// anything else is ECHILD.
+pub fn wait_for(child: Pid) -> Result<ChildEnd> {
+    loop {
+        let mut status: libc::c_int = -1;
+        #[cfg(target_os = "linux")]
+        // SAFETY: status is a live, writable local; no rusage is asked for.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_wait4,
+                libc::c_long::from(child.as_raw_nonzero().get()),
+                &mut status as *mut libc::c_int,
+                libc::c_long::from(libc::__WCLONE),
+                0usize,
+            )
+        };
+        #[cfg(not(target_os = "linux"))]
+        // SAFETY: status is a live, writable local.
+        let rc = unsafe { libc::waitpid(child.as_raw_nonzero().get(), &mut status, 0) };
+        if rc == -1 {
+            match crate::sys::errno::last() {
+                Errno::INTR => continue,
+                errno => return Err(errno),
+            }
+        }
+        #[allow(clippy::useless_conversion)]
+        let ours = i64::from(rc) == i64::from(child.as_raw_nonzero().get());
+        // The layout of a wait status (wait(2)): the low 7 bits are 0 for an
+        // exit (its code in the next byte), 0x7f for a stop, else the signal.
+        return match status & 0x7f {
+            _ if !ours => Err(Errno::CHILD),
+            0 => Ok(ChildEnd::Exited((status >> 8) & 0xff)),
+            0x7f => Err(Errno::CHILD),
+            signal => Ok(ChildEnd::Killed(signal)),
+        };
+    }
+}
+
+/// Blocks SIGPIPE and SIGXFSZ in the calling thread, so that a write to a
+/// pipe nobody reads, or past the file-size limit, fails with EPIPE or EFBIG
+/// (and is reported) instead of ending the process silently. Called before
+/// the first write to stdout or stderr, never in a run that writes nothing;
+/// children forked later inherit the mask.
+pub fn block_output_signals() {
+    let mut set = core::mem::MaybeUninit::<libc::sigset_t>::zeroed();
+    // SAFETY: set is a live local that sigemptyset initialises before use;
+    // blocking signals runs no code of ours, and the old mask is not asked for.
+    unsafe {
+        libc::sigemptyset(set.as_mut_ptr());
+        libc::sigaddset(set.as_mut_ptr(), libc::SIGPIPE);
+        libc::sigaddset(set.as_mut_ptr(), libc::SIGXFSZ);
+        libc::pthread_sigmask(libc::SIG_BLOCK, set.as_ptr(), core::ptr::null_mut());
     }
 }
 

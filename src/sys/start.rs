@@ -87,6 +87,22 @@ pub fn stderr() -> BorrowedFd<'static> {
     unsafe { BorrowedFd::borrow_raw(2) }
 }
 
+/// Where a panic happened, without the build machine's directories: an
+/// absolute path (a crate in cargo's registry, the standard library) is cut
+/// to `<crate directory>/src/...`, or to the file name; relative paths (this
+/// crate's own `src/...`) are kept.
+pub fn shown_path(file: &[u8]) -> &[u8] {
+    if file.first() != Some(&b'/') {
+        return file;
+    }
+    let slash_before = |end: usize| file.get(..end).and_then(|head| head.iter().rposition(|&b| b == b'/'));
+    let from = match file.windows(5).rposition(|w| w == b"/src/") {
+        Some(at) => slash_before(at).unwrap_or(at),
+        None => slash_before(file.len()).unwrap_or(0),
+    };
+    file.get(from + 1..).unwrap_or_default()
+}
+
 /// Reached only by a bug: no input may get here. Says where on stderr, in
 /// one write(2) from a stack buffer (nothing of the crate, which may be what
 /// failed), and exits with `status` without unwinding.
@@ -105,7 +121,7 @@ pub fn internal_error(info: &PanicInfo, status: i32) -> ! {
     put(b"ipc-static: internal error");
     if let Some(location) = info.location() {
         put(b" at ");
-        put(location.file().as_bytes());
+        put(shown_path(location.file().as_bytes()));
         put(b":");
         let mut digits = [0u8; 10];
         let mut at = digits.len();
@@ -123,4 +139,20 @@ pub fn internal_error(info: &PanicInfo, status: i32) -> ! {
     put(b"\n");
     let _ = rustix::io::write(stderr(), line.get(..len).unwrap_or_default());
     crate::sys::process::exit(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_path;
+
+    #[test]
+    fn panic_locations_carry_no_build_paths() {
+        let registry = b"/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/rustix-1.1.6/src/backend/linux_raw/io/errno.rs";
+        assert_eq!(shown_path(registry), b"rustix-1.1.6/src/backend/linux_raw/io/errno.rs");
+        assert_eq!(shown_path(b"/rustc/0123abcd/library/core/src/num/mod.rs"), b"core/src/num/mod.rs");
+        assert_eq!(shown_path(b"/home/me/build/generated.rs"), b"generated.rs");
+        assert_eq!(shown_path(b"src/run/mod.rs"), b"src/run/mod.rs");
+        assert_eq!(shown_path(b"/src/lib.rs"), b"src/lib.rs");
+        assert_eq!(shown_path(b"/"), b"");
+    }
 }

@@ -11,7 +11,11 @@
 //! thread pointer (CLONE_SETTLS 0), so a thread-local access faults at once
 //! instead of quietly using the other thread's. It ends with the bare
 //! exit(2); the kernel then clears its id word and wakes the futex on it
-//! (CLONE_CHILD_CLEARTID), which is what the join waits for.
+//! (CLONE_CHILD_CLEARTID), which is what the join waits for. A clone that
+//! claims success without making the thread is caught before anything
+//! waits for it: the kernel writes the new id into a word of the parent's
+//! (CLONE_PARENT_SETTID) whenever it makes one, and only the new thread
+//! starts on the new stack.
 //!
 //! Elsewhere (FreeBSD, other architectures): POSIX threads, on the same stack.
 
@@ -80,6 +84,10 @@ mod imp {
         // The thread's id word: nonzero until the kernel clears it, after
         // the thread's last instruction. No thread id is written to it.
         let alive = AtomicU32::new(u32::MAX);
+        // The kernel writes the new thread's id here before clone returns
+        // (CLONE_PARENT_SETTID): a clone that claims success without making
+        // a thread (a lying kernel, strace's retval injection) leaves it 0.
+        let created = AtomicU32::new(0);
         let top = (stack.as_mut_ptr() as usize + stack.len()) & !15;
         if top <= stack.as_mut_ptr() as usize {
             return Err(Errno::INVAL);
@@ -91,24 +99,29 @@ mod imp {
             | libc::CLONE_THREAD
             | libc::CLONE_SYSVSEM
             | libc::CLONE_SETTLS
+            | libc::CLONE_PARENT_SETTID
             | libc::CLONE_CHILD_CLEARTID;
         let ret: isize;
         // SAFETY: clone(2) with CLONE_VM and a stack of its own: the new
         // thread starts at the instruction after `syscall` with rax = 0, on
-        // `top`, and never comes back into this function. It clears rbp and
-        // pushes a null return address (the end of its frame chain, for
-        // stack walkers: its frames do not look like this function's),
-        // then jumps to entry(packet), which never returns (the stack is
-        // aligned as after a call, as the ABI wants). The stack and the
-        // packet are borrowed until `run` returns, which is after the
-        // kernel has cleared `alive`, so nothing else uses them meanwhile.
-        // The parent gets the new id or -errno in rax; rcx and r11 are the
-        // syscall instruction's clobbers.
+        // `top` (rsi, which the syscall instruction preserves: a parent told
+        // 0 is still on its own stack, and goes on as the parent), and never
+        // comes back into this function. It clears rbp and pushes a null
+        // return address (the end of its frame chain, for stack walkers: its
+        // frames do not look like this function's), then jumps to
+        // entry(packet), which never returns (the stack is aligned as after
+        // a call, as the ABI wants). The stack and the packet are borrowed
+        // until `run` returns, which is after the kernel has cleared
+        // `alive`, so nothing else uses them meanwhile. The parent gets the
+        // new id or -errno in rax; rcx and r11 are the syscall instruction's
+        // clobbers.
         unsafe {
             core::arch::asm!(
                 "syscall",
                 "test rax, rax",
                 "jnz 2f",
+                "cmp rsp, rsi",
+                "jne 2f",
                 "xor ebp, ebp",
                 "mov rdi, r13",
                 "push rbp",
@@ -117,7 +130,7 @@ mod imp {
                 inlateout("rax") libc::SYS_clone as isize => ret,
                 in("rdi") flags as usize,
                 in("rsi") top,
-                in("rdx") 0usize,
+                in("rdx") created.as_ptr(),
                 in("r10") alive.as_ptr(),
                 in("r8") 0usize,
                 in("r12") entry::<J, R> as *const (),
@@ -128,7 +141,14 @@ mod imp {
             );
         }
         if ret < 0 {
-            return Err(Errno::from_raw_os_error(-ret as i32));
+            let raw = ret.checked_neg().and_then(|raw| i32::try_from(raw).ok()).unwrap_or(0);
+            return Err(crate::sys::errno::from_raw(raw));
+        }
+        // The kernel writes the id whenever it makes the thread, whatever it
+        // returns; without it there is no thread to wait for (and the
+        // receiver would wait forever for its bytes).
+        if created.load(Ordering::Relaxed) == 0 {
+            return Err(Errno::CHILD);
         }
         let main_result = main();
         join(&alive);
@@ -142,12 +162,15 @@ mod imp {
         // until this thread has ended.
         unsafe { run_packet(packet) };
         // SAFETY: exit(2) ends this thread, which holds nothing; it does not
-        // return.
+        // return (if a lying kernel says it did, it is asked again: rdx and
+        // rdi survive the syscall instruction).
         unsafe {
             core::arch::asm!(
+                "2:",
+                "mov rax, rdx",
                 "syscall",
-                "ud2",
-                in("rax") libc::SYS_exit,
+                "jmp 2b",
+                in("rdx") libc::SYS_exit,
                 in("rdi") 0usize,
                 options(noreturn, nostack),
             )

@@ -134,11 +134,22 @@ fn the_sender_stack_sits_above_a_guard_page_in_the_runs_mapping() {
     assert_eq!(mprotect.split_once("mprotect(").unwrap().1.split(')').next().unwrap(), format!("{base:#x}, 4096, PROT_NONE"), "{text}");
     let clone = line("clone");
     assert!(!text.contains("clone3("), "{text}");
-    for flag in ["CLONE_VM", "CLONE_FS", "CLONE_FILES", "CLONE_SIGHAND", "CLONE_THREAD", "CLONE_SYSVSEM", "CLONE_CHILD_CLEARTID", "CLONE_SETTLS"] {
+    // CLONE_PARENT_SETTID: the kernel's word that it made the thread.
+    for flag in [
+        "CLONE_VM",
+        "CLONE_FS",
+        "CLONE_FILES",
+        "CLONE_SIGHAND",
+        "CLONE_THREAD",
+        "CLONE_SYSVSEM",
+        "CLONE_CHILD_CLEARTID",
+        "CLONE_SETTLS",
+        "CLONE_PARENT_SETTID",
+    ] {
         assert!(clone.contains(flag), "{flag}: {clone}");
     }
     assert!(clone.contains("tls=NULL"), "no thread pointer: {clone}");
-    assert!(!clone.contains("CLONE_PARENT_SETTID"), "{clone}");
+    assert!(!clone.contains("CLONE_DETACHED"), "not the C library's pthread_create: {clone}");
     let stack = hex(clone.split("child_stack=").nth(1).unwrap().split(',').next().unwrap());
     // The stack's top is the end of the 64 KiB above the guard.
     assert_eq!(stack, base + 4096 + 65536, "{text}");

@@ -564,6 +564,8 @@ fn fault_matrix() -> Vec<Fault> {
                     for (what, spec, name) in tcp_faults {
                         faults.push(fault(at(what), true, &[spec], args.clone(), 71, &[name]));
                     }
+                    // The wait for our own connection (issue 12).
+                    faults.push(fault(at("poll EIO, waiting to accept"), true, &["poll,ppoll:error=EIO:when=1"], args.clone(), 71, &["poll 127.0.0.1:"]));
                     if mode != "1thread" {
                         faults.push(fault(at("ioctl FIONBIO ENOTTY"), true, &["ioctl:error=ENOTTY"], args.clone(), 71, &["ioctl FIONBIO"]));
                     }
@@ -655,10 +657,12 @@ fn fault_matrix() -> Vec<Fault> {
             if mode == "1thread" {
                 // poll is reached only when neither end moved: a write that
                 // finds no room (EAGAIN) after the reader has caught up.
+                // (TCP's first poll waits for the connection, in set-up.)
+                let when = if ipc == "tcp" { 2 } else { 1 };
                 faults.push(loop_fault(
                     at("poll EIO"),
                     true,
-                    &["write:error=EAGAIN:when=2", "poll,ppoll:error=EIO:when=1"],
+                    &["write:error=EAGAIN:when=2", &format!("poll,ppoll:error=EIO:when={when}")],
                     args.clone(),
                     &["poll: "],
                 ));
