@@ -6,7 +6,8 @@
 run()    one run with -j: its samples (a pandas DataFrame when pandas is
          installed, else a list of dicts)
 sweep()  scripts/sweep.sh over a grid; load() reads a results directory;
-         summary() and plot_bandwidth() condense and draw it
+         summary() and plot_bandwidth() condense and draw it (with
+         latency=True, round trips: plot_latency())
 trace()  one bpftrace analysis of scripts/bpftrace against one run (root):
          its maps as dicts, histograms as lists of (low, high, count);
          loop-profile's samples folded, as (frames, count) with the role
@@ -23,10 +24,10 @@ from .bench import build, describe, run
 from .bpftrace_json import Bucket
 from .errors import BinaryNotFoundError, IpcStaticError, TraceError
 from .frames import Rows
-from .results import load, plot_bandwidth, summary, sweep
+from .results import load, plot_bandwidth, plot_latency, summary, sweep
 from .tracing import Trace, analyses, trace
 
 __all__ = [
-    "run", "sweep", "load", "summary", "plot_bandwidth", "trace", "analyses", "describe",
+    "run", "sweep", "load", "summary", "plot_bandwidth", "plot_latency", "trace", "analyses", "describe",
     "build", "Trace", "Bucket", "Rows", "IpcStaticError", "BinaryNotFoundError", "TraceError",
 ]

@@ -1,8 +1,8 @@
 """Python arguments to ipc-static's command line.
 
 The named parameters carry the names of the lab's JSON configuration
-(buffersize, totalsize, iterations, sflag, bare, prefault, rusage, counters,
-affinity, tcp_port) and `ipc` for -i. Any other flag is given by its letter, so that a
+(buffersize, totalsize, iterations, sflag, bare, prefault, rusage, latency,
+counters, affinity, tcp_port) and `ipc` for -i. Any other flag is given by its letter, so that a
 flag the binary gains needs no change here: `F=True` is `-F`, `x=3` is
 `-x 3`. `extra_args` is appended as it is, just before the mode.
 """
@@ -19,6 +19,7 @@ NAMED_FLAGS = (
     ("bare", "B"),
     ("prefault", "F"),
     ("rusage", "g"),
+    ("latency", "l"),
     ("verbose", "v"),
     ("counters", "P"),
     ("affinity", "a"),

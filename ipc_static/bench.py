@@ -15,7 +15,7 @@ RUN_RESERVED = "jqh"
 
 
 def run(mode="2thread", ipc="pipe", buffersize=None, totalsize=None, iterations=None, *,
-        sflag=False, bare=False, prefault=False, rusage=False, verbose=False, counters=None,
+        sflag=False, bare=False, prefault=False, rusage=False, latency=False, verbose=False, counters=None,
         affinity=None, tcp_port=None, extra_args=(), binary=None, timeout=None, frame=None, **flags):
     """Run ipc-static once with -j and return its samples, one row per iteration.
 
@@ -28,8 +28,15 @@ def run(mode="2thread", ipc="pipe", buffersize=None, totalsize=None, iterations=
     requires it, False gives a list of dicts); `.attrs["document"]` is the
     whole JSON document and `.attrs["argv"]` the command line.
 
+    With latency=True (-l) each row is one run of round trips instead:
+    time is the run's, and latency_round_trips, latency_mean_ns,
+    latency_min_ns, latency_p50_ns ... latency_max_ns its distribution
+    (latency_buckets the histogram's non-empty buckets, [low, high, count]
+    in ns); there is no bandwidth.
+
     Flags: sflag (-s), bare (-B), prefault (-F: touch every page of both
-    buffers before the start stamp), rusage (-g), verbose (-v, adds the host
+    buffers before the start stamp), rusage (-g), latency (-l: round trips
+    of buffersize bytes, totalsize / buffersize of them), verbose (-v, adds the host
     description to the document), counters (-P set), affinity (-a, a CPU or
     a pair), tcp_port (-p); any other flag by its letter (X=True for -X,
     X=value for -X value); extra_args (a list, or a string split as a shell
@@ -40,7 +47,7 @@ def run(mode="2thread", ipc="pipe", buffersize=None, totalsize=None, iterations=
     missing (run make); IpcStaticError when TIMEOUT seconds pass first.
     """
     named = dict(ipc=ipc, buffersize=buffersize, totalsize=totalsize, iterations=iterations,
-                 sflag=sflag, bare=bare, prefault=prefault, rusage=rusage, verbose=verbose,
+                 sflag=sflag, bare=bare, prefault=prefault, rusage=rusage, latency=latency, verbose=verbose,
                  counters=counters, affinity=affinity, tcp_port=tcp_port)
     path = locate.binary(binary)
     argv = benchmark_argv(path, mode, named, flags, extra_args, lead=["-j"], reserved=RUN_RESERVED)

@@ -1,5 +1,5 @@
-"""sweep(), load(), summary() and plot_bandwidth(): scripts/sweep.sh's
-results directory as a table."""
+"""sweep(), load(), summary(), plot_bandwidth() and plot_latency():
+scripts/sweep.sh's results directory as a table."""
 
 import csv
 import os
@@ -15,7 +15,7 @@ from .frames import records, table
 from .process import capture, require_executable
 
 def sweep(ipc=None, modes=None, sizes=None, totalsize=None, trials=None, *, bare=False,
-          prefault=False, affinity=None, outdir=None, retry_failed=False, run_timeout=None, progress=False, extra_args=(),
+          prefault=False, latency=False, round_trips=None, affinity=None, outdir=None, retry_failed=False, run_timeout=None, progress=False, extra_args=(),
           binary=None, frame=None, **flags):
     """Run scripts/sweep.sh and return its results (see load()).
 
@@ -27,6 +27,11 @@ def sweep(ipc=None, modes=None, sizes=None, totalsize=None, trials=None, *, bare
     totalsize   bytes per run, e.g. "16m" (-t); trials: runs of each (-n)
     bare        pass -B (no quiescing) to every run
     prefault    pass -F (pre-fault the buffers) to every run (sweep.sh -F)
+    latency     round trips instead of bandwidth (sweep.sh -l): sizes are
+                message sizes (default 1..64k), each run makes round_trips
+                of its size (sweep.sh -r, default 10000; totalsize does not
+                apply, sweep.sh refuses it); the columns are round_trips,
+                mean_ns, p50_ns, p99_ns, max_ns
     affinity    pin every run: a CPU or "receiver,sender" (sweep.sh -a);
                 unpinned (and recorded so) when None
     outdir      the results directory (-o); a new temporary one when None;
@@ -53,6 +58,10 @@ def sweep(ipc=None, modes=None, sizes=None, totalsize=None, trials=None, *, bare
         argv.append("-B")
     if prefault:
         argv.append("-F")
+    if latency:
+        argv.append("-l")
+    if round_trips is not None:
+        argv += ["-r", str(round_trips)]
     if affinity is not None:
         argv += ["-a", _comma_list(affinity)]
     if retry_failed:
@@ -151,22 +160,35 @@ def config_name(row):
 def summary(results, frame=None):
     """Per configuration, mode and buffer size, over the successful trials:
     trials, median, min and max bandwidth (KBytes/sec), in the order the
-    configurations first appear, by buffer size."""
+    configurations first appear, by buffer size. For a latency sweep (rows
+    with mean_ns, sweep.sh -l): trials, the medians of the trials' mean,
+    p50 and p99 round trip (ns), and the largest max_ns."""
     groups = {}
+    latency = False
     for row in records(results):
-        if row.get("status", "ok") != "ok" or row.get("bandwidth_kbps") is None:
+        if row.get("status", "ok") != "ok":
+            continue
+        if row.get("mean_ns") is not None:
+            latency = True
+        elif row.get("bandwidth_kbps") is None:
             continue
         key = (config_name(row), row.get("mode"), row.get("buffersize"))
-        groups.setdefault(key, []).append(row["bandwidth_kbps"])
+        groups.setdefault(key, []).append(row)
     order = {}
     for config, mode, _ in groups:
         order.setdefault((config, mode), len(order))
     rows = []
     for (config, mode, size) in sorted(groups, key=lambda k: (order[k[:2]], k[2])):
-        values = groups[(config, mode, size)]
-        rows.append({"config": config, "mode": mode, "buffersize": size, "trials": len(values),
-                     "median_kbps": statistics.median(values), "min_kbps": min(values),
-                     "max_kbps": max(values)})
+        trials = groups[(config, mode, size)]
+        row = {"config": config, "mode": mode, "buffersize": size, "trials": len(trials)}
+        if latency:
+            for column in ("mean_ns", "p50_ns", "p99_ns"):
+                row["median_" + column] = statistics.median(t[column] for t in trials if t.get(column) is not None)
+            row["max_ns"] = max(t["max_ns"] for t in trials if t.get("max_ns") is not None)
+        else:
+            values = [t["bandwidth_kbps"] for t in trials]
+            row.update(median_kbps=statistics.median(values), min_kbps=min(values), max_kbps=max(values))
+        rows.append(row)
     return table(rows, frame=frame)
 
 
@@ -199,3 +221,35 @@ def plot_bandwidth(results, ax=None, logy=True, title=None):
     ax.legend()
     return ax
 
+
+
+def plot_latency(results, ax=None, title=None):
+    """Round-trip time against message size (matplotlib), from a latency
+    sweep (sweep.sh -l): per configuration and mode, the median of the
+    trials' p50 as a line and their median p99 as a dashed line of the same
+    colour, in microseconds, both axes log scale. Returns the Axes."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.5))
+    lines = {}
+    for row in records(summary(results, frame=False)):
+        if "median_p50_ns" not in row:
+            raise ValueError("not a latency sweep (no mean_ns column): use plot_bandwidth()")
+        lines.setdefault((row["config"], row["mode"]), []).append(row)
+    for (config, mode), rows in lines.items():
+        x = [r["buffersize"] for r in rows]
+        label = config if len({m for _, m in lines}) == 1 else "%s %s" % (config, mode)
+        (line,) = ax.plot(x, [r["median_p50_ns"] / 1000 for r in rows], marker="o", markersize=3,
+                          label=label + " p50")
+        ax.plot(x, [r["median_p99_ns"] / 1000 for r in rows], linestyle="--", color=line.get_color(),
+                label=label + " p99")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("message size (bytes, log2 scale)")
+    ax.set_ylabel("round trip (µs)")
+    if title:
+        ax.set_title(title)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend()
+    return ax

@@ -31,15 +31,16 @@ class OptionWords(unittest.TestCase):
     def test_named_parameters_map_to_the_lab_flags(self):
         self.assertEqual(
             words(ipc="local", buffersize=4096, totalsize="1m", iterations=3, sflag=True, bare=True,
-                  prefault=True, rusage=True, verbose=True, counters="sw", affinity=(0, 1), tcp_port=0),
-            ["-i", "local", "-b", "4096", "-t", "1m", "-n", "3", "-s", "-B", "-F", "-g", "-v",
+                  prefault=True, rusage=True, latency=True, verbose=True, counters="sw", affinity=(0, 1),
+                  tcp_port=0),
+            ["-i", "local", "-b", "4096", "-t", "1m", "-n", "3", "-s", "-B", "-F", "-g", "-l", "-v",
              "-P", "sw", "-a", "0,1", "-p", "0"])
 
     def test_every_configuration_flag_of_the_json_has_its_name(self):
         # The document's benchmark_configuration names the run's flags: each
         # boolean one is a parameter of the same name (sweep() has prefault too).
         from ipc_static.args import NAMED
-        for name in ("sflag", "bare", "prefault", "rusage", "counters", "affinity", "tcp_port"):
+        for name in ("sflag", "bare", "prefault", "rusage", "latency", "counters", "affinity", "tcp_port"):
             self.assertIn(name, NAMED)
         self.assertEqual(words(F=True), words(prefault=True))
         with self.assertRaisesRegex(TypeError, "prefault and F both give -F"):

@@ -46,6 +46,22 @@ class Run(unittest.TestCase):
         self.assertIs(rows[0]["prefault"], True)
         self.assertIs(run(buffersize=65536, totalsize="1m", bare=True, frame=False)[0]["prefault"], False)
 
+    def test_latency(self):
+        # -l: 1024 round trips of 64 bytes, the distribution in the sample.
+        rows = run("2thread", "pipe", 64, "64k", bare=True, latency=True, frame=False)
+        self.assertEqual(rows.attrs["argv"][1:], ["-j", "-i", "pipe", "-b", "64", "-t", "64k", "-B", "-l", "2thread"])
+        row = rows[0]
+        self.assertIs(row["latency"], True)
+        self.assertNotIn("bandwidth", row)
+        self.assertEqual(row["latency_round_trips"], 65536 // 64)
+        order = [row["latency_%s_ns" % k] for k in ("min", "p50", "p90", "p99", "p999", "max")]
+        self.assertEqual(order, sorted(order))
+        self.assertGreater(order[0], 0)
+        # The histogram holds every round trip; the mean is the stamps' time
+        # over the round trips.
+        self.assertEqual(sum(count for _, _, count in row["latency_buckets"]), 1024)
+        self.assertAlmostEqual(row["latency_mean_ns"], row["time"] * 1e9 / 1024, delta=row["latency_mean_ns"] * 0.01 + 1)
+
     def test_verbose_puts_the_host_in_attrs(self):
         rows = run(buffersize=65536, totalsize="1m", bare=True, verbose=True, frame=False)
         self.assertEqual(rows.attrs["host"]["page_size"], os.sysconf("SC_PAGE_SIZE"))

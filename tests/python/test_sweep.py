@@ -1,4 +1,4 @@
-"""sweep(), load(), summary() and plot_bandwidth()."""
+"""sweep(), load(), summary(), plot_bandwidth() and plot_latency()."""
 
 import csv
 import os
@@ -94,6 +94,48 @@ class Load(unittest.TestCase):
         self.assertEqual([t.get_text() for t in ax.get_legend().get_texts()], ["pipe", "local-s"])
 
 
+class LoadLatency(unittest.TestCase):
+    """A latency results directory (sweep.sh -l's columns) written by hand."""
+
+    CSV = (
+        "ipc,sflag,mode,buffersize,totalsize,trial,round_trips,mean_ns,p50_ns,p99_ns,max_ns,time_s,status,error\n"
+        "pipe,0,2thread,1,10000,1,10000,9000,8000,20000,90000,0.09,ok,\n"
+        "pipe,0,2thread,1,10000,2,10000,7000,6000,30000,50000,0.07,ok,\n"
+        "pipe,0,2thread,1,10000,3,10000,8000,7000,10000,70000,0.08,ok,\n"
+        "pipe,0,2thread,64,640000,1,,,,,,,failed,\"exit 74: ipc-static: read: boom\"\n"
+        "local,0,2thread,64,640000,1,10000,12000,11000,40000,100000,0.12,ok,\n"
+    )
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ipc-static-test-")
+        with open(os.path.join(self.dir, "results.csv"), "w") as f:
+            f.write(self.CSV)
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def test_summary_gives_the_medians_of_the_trials(self):
+        s = summary(load(self.dir, frame=False), frame=False)
+        self.assertEqual([dict(r) for r in s], [
+            {"config": "pipe", "mode": "2thread", "buffersize": 1, "trials": 3, "median_mean_ns": 8000,
+             "median_p50_ns": 7000, "median_p99_ns": 20000, "max_ns": 90000},
+            {"config": "local", "mode": "2thread", "buffersize": 64, "trials": 1, "median_mean_ns": 12000,
+             "median_p50_ns": 11000, "median_p99_ns": 40000, "max_ns": 100000},
+        ])
+
+    @support.needs_matplotlib
+    def test_plot_latency_draws_p50_and_p99_per_configuration(self):
+        import matplotlib
+        matplotlib.use("Agg")
+        from ipc_static import plot_latency
+        ax = plot_latency(load(self.dir, frame=False), title="t")
+        self.assertEqual([l.get_label() for l in ax.get_lines()], ["pipe p50", "pipe p99", "local p50", "local p99"])
+        self.assertEqual(list(ax.get_lines()[1].get_ydata()), [20.0])
+        with self.assertRaisesRegex(ValueError, "not a latency sweep"):
+            plot_latency([{"ipc": "pipe", "sflag": 0, "mode": "2thread", "buffersize": 1, "bandwidth_kbps": 5.0,
+                           "status": "ok"}])
+
+
 def support_plot(results):
     from ipc_static import plot_bandwidth
     return plot_bandwidth(results, title="test")
@@ -128,6 +170,22 @@ class Sweep(unittest.TestCase):
         again = sweep(["pipe", "local-s"], "2thread", [4096, "64k"], "256k", 2, bare=True, outdir=out,
                       frame=False, g=True)
         self.assertEqual(len(again), 8)
+
+    def test_a_latency_grid(self):
+        out = os.path.join(self.dir, "l")
+        rows = sweep("pipe", "2thread", [1, 4096], trials=2, bare=True, latency=True, round_trips=500,
+                     outdir=out, frame=False)
+        self.assertEqual(len(rows), 2 * 2)
+        self.assertEqual({r["status"] for r in rows}, {"ok"})
+        self.assertEqual({r["round_trips"] for r in rows}, {500})
+        for r in rows:
+            self.assertTrue(0 < r["p50_ns"] <= r["p99_ns"] <= r["max_ns"], r)
+        s = summary(rows, frame=False)
+        self.assertEqual([(r["buffersize"], r["trials"]) for r in s], [(1, 2), (4096, 2)])
+        with self.assertRaises(IpcStaticError) as cm:
+            sweep("pipe", sizes="64", totalsize="64k", latency=True, outdir=os.path.join(self.dir, "t"))
+        self.assertEqual(cm.exception.returncode, 64)
+        self.assertIn("-t does not apply", cm.exception.message)
 
     def test_default_directory_is_a_new_temporary_one(self):
         rows = sweep("pipe", sizes="64k", totalsize="256k", trials=1, bare=True, frame=False)
