@@ -24,6 +24,7 @@
 # folded file itself stays plain folded stacks, which every FlameGraph-family
 # tool reads): IPC, mode, buffer and total sizes, iterations, -F, pinning,
 #   pipe 2thread 64 KiB buffers, 1 GiB total, unpinned
+# (with -l: "64 KiB each way in round trips" in place of the total),
 # with the host, OS and date in the subtitle; for --diff both sides,
 #   pipe 2thread 64 KiB -> local 2thread 64 KiB, 1 GiB total, unpinned
 # (the sizes and pinning after each side when they differ). Without a .meta
@@ -217,7 +218,10 @@ describe() {
 		ipc = ("i" in opt) ? opt["i"] : "pipe"
 		if ("s" in flag)
 			ipc = ipc " -s"
-		rest = size(("t" in opt) ? opt["t"] : "16777216") " total"
+		if ("l" in flag)	# -l: round trips of the buffer size, total/size of them
+			rest = size(("t" in opt) ? opt["t"] : "16777216") " each way in round trips"
+		else
+			rest = size(("t" in opt) ? opt["t"] : "16777216") " total"
 		if (("n" in opt) && opt["n"] + 0 > 1)
 			rest = rest ", " opt["n"] " iterations"
 		if ("F" in flag)

@@ -1623,6 +1623,7 @@ fn flamegraph_sh_titles_the_graph_with_the_run_beside_the_profile() {
         ("./ipc-static -Bqsb4k -t1g -a 0,1 -F -n 3 -ilocal 2proc", "local -s 2proc 4 KiB buffers, 1 GiB total, 3 iterations, pre-faulted, receiver on CPU 0, sender on CPU 1"),
         ("./ipc-static -a0 -n 1 1thread", "pipe 1thread 128 KiB buffers, 16 MiB total, pinned to CPU 0"),
         ("./ipc-static -B -q -P sw -p 0 -t 16384 -b 1000 -i tcp -- 2thread", "tcp 2thread 1000 B buffers, 16 KiB total, unpinned"),
+        ("./ipc-static -Bql -b 64 -t 64k -i shmem 2proc", "shmem 2proc 64 B buffers, 64 KiB each way in round trips, unpinned"),
     ] {
         let folded = profile("grouped", Some(command));
         assert_eq!(draw(&[&folded]).0, want, "{command}");
