@@ -149,6 +149,7 @@ pub struct FdWriter<'fd> {
 }
 
 impl<'fd> FdWriter<'fd> {
+    #[inline(never)] // one copy of the buffer's clearing, not one per caller
     pub fn new(fd: BorrowedFd<'fd>) -> FdWriter<'fd> {
         FdWriter { fd, buf: [0; 2048], len: 0, error: None, signals_blocked: false }
     }
