@@ -289,6 +289,7 @@ impl<'a> Ends<'a> {
     /// socket each keeps its end for both directions; over pipes or shmem's
     /// channels the initiator sends on the first and hears back on the
     /// second, the echoer the other way round.
+    #[inline(never)] // out of line: two callers, and the ends are large to move
     pub fn into_halves(self) -> (Half<'a>, Half<'a>) {
         match self.replies {
             Some((reply_sender, reply_receiver)) => {
