@@ -240,6 +240,7 @@ impl Counters {
 
     /// Reads the group. `failed`: why counting did not start or stop as it
     /// should; then every counter that opened is unsupported for that reason.
+    #[inline(never)] // out of line: a smaller binary
     pub fn read(&self, failed: Option<Unsupported>) -> Counts {
         let mut counts = Counts { unsupported: self.unsupported, ..Counts::default() };
         let opened = self.fds.each_ref().map(Option::is_some);
