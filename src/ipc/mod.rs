@@ -200,6 +200,7 @@ impl<'a> Half<'a> {
 /// Maps shmem's channels (None for the other kinds): made before the ends,
 /// which borrow them, and in 2proc before the fork. With `replies` (-l
 /// between two sides), a second channel carries the replies.
+#[inline(never)] // out of line: a smaller binary
 pub fn channels(config: &Config, replies: bool) -> Result<Option<Channels>, Error> {
     match config.ipc {
         IpcType::Shmem => Channels::open(config, replies).map(Some),
