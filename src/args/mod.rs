@@ -132,6 +132,7 @@ pub enum Subject<'a> {
 
 impl UsageError<'_> {
     /// Puts the one-line message (without "ipc-static: " and newline).
+    #[inline(never)] // out of line: a smaller binary
     pub fn render(&self, out: &mut impl Sink) {
         if let Subject::Sizes(total, buffer) = self.subject {
             out.put(b"total size ");

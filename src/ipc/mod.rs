@@ -200,6 +200,7 @@ impl<'a> Half<'a> {
 /// Maps shmem's channels (None for the other kinds): made before the ends,
 /// which borrow them, and in 2proc before the fork. With `replies` (-l
 /// between two sides), a second channel carries the replies.
+#[inline(never)] // out of line: a smaller binary
 pub fn channels(config: &Config, replies: bool) -> Result<Option<Channels>, Error> {
     match config.ipc {
         IpcType::Shmem => Channels::open(config, replies).map(Some),
@@ -289,6 +290,7 @@ impl<'a> Ends<'a> {
     /// socket each keeps its end for both directions; over pipes or shmem's
     /// channels the initiator sends on the first and hears back on the
     /// second, the echoer the other way round.
+    #[inline(never)] // out of line: two callers, and the ends are large to move
     pub fn into_halves(self) -> (Half<'a>, Half<'a>) {
         match self.replies {
             Some((reply_sender, reply_receiver)) => {

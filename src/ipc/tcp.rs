@@ -28,6 +28,7 @@ const BACKLOG: i32 = 8;
 /// Anyone on the machine can connect to the port between our listen and our
 /// connect. The accepted connection must come from the reader's own address
 /// (getsockname); any other is closed unread, and the wait goes on.
+#[inline(never)] // out of line: a smaller binary
 pub fn open(port: u16, nonblocking: bool) -> Result<(OwnedFd, OwnedFd, u16), Error> {
     // Non-blocking: accept only runs once poll has seen a connection, and
     // one that vanished in between is waited for again.

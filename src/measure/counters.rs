@@ -76,45 +76,51 @@ const INSTR_DERIVED: &[Derived] =
     &[ratio("cycles_per_instruction", 3, 2), ratio("l1i_misses_per_instruction", 0, 2)];
 const TLBMEM_DERIVED: &[Derived] = &[hit_rate("dtlb_hit_rate", 1, 0)];
 
+/// A set: its counters, and the ratios derived from them.
+type Set = ([Counter; PER_SET], &'static [Derived]);
+
+// Tables in read-only data, not arrays built by the code of every caller.
+static ARCH: Set = ([INSTRUCTIONS, CYCLES, hardware("branches", 4), hardware("branch_misses", 5)], ARCH_DERIVED);
+static DCACHE: Set = (
+    [
+        cache_read("l1d_loads", L1D, false),
+        cache_read("l1d_load_misses", L1D, true),
+        cache_read("llc_loads", LLC, false),
+        cache_read("llc_load_misses", LLC, true),
+    ],
+    DCACHE_DERIVED,
+);
+static INSTR: Set =
+    ([cache_read("l1i_misses", L1I, true), cache_read("itlb_misses", ITLB, true), INSTRUCTIONS, CYCLES], INSTR_DERIVED);
+static TLBMEM: Set = (
+    [
+        cache_read("dtlb_loads", DTLB, false),
+        cache_read("dtlb_load_misses", DTLB, true),
+        cache_read("itlb_misses", ITLB, true),
+        cache_read("llc_misses", LLC, true),
+    ],
+    TLBMEM_DERIVED,
+);
+static SW: Set = (
+    [
+        software("task_clock_ns", 1),
+        software("context_switches", 3),
+        software("cpu_migrations", 4),
+        software("page_faults", 2),
+    ],
+    &[],
+);
+
 /// The counters of a set, and the ratios derived from them.
-pub fn definition(set: CounterSet) -> ([Counter; PER_SET], &'static [Derived]) {
-    match set {
-        CounterSet::Arch => (
-            [INSTRUCTIONS, CYCLES, hardware("branches", 4), hardware("branch_misses", 5)],
-            ARCH_DERIVED,
-        ),
-        CounterSet::Dcache => (
-            [
-                cache_read("l1d_loads", L1D, false),
-                cache_read("l1d_load_misses", L1D, true),
-                cache_read("llc_loads", LLC, false),
-                cache_read("llc_load_misses", LLC, true),
-            ],
-            DCACHE_DERIVED,
-        ),
-        CounterSet::Instr => (
-            [cache_read("l1i_misses", L1I, true), cache_read("itlb_misses", ITLB, true), INSTRUCTIONS, CYCLES],
-            INSTR_DERIVED,
-        ),
-        CounterSet::Tlbmem => (
-            [
-                cache_read("dtlb_loads", DTLB, false),
-                cache_read("dtlb_load_misses", DTLB, true),
-                cache_read("itlb_misses", ITLB, true),
-                cache_read("llc_misses", LLC, true),
-            ],
-            TLBMEM_DERIVED,
-        ),
-        CounterSet::Sw => (
-            [
-                software("task_clock_ns", 1),
-                software("context_switches", 3),
-                software("cpu_migrations", 4),
-                software("page_faults", 2),
-            ],
-            &[],
-        ),
-    }
+pub fn definition(set: CounterSet) -> (&'static [Counter; PER_SET], &'static [Derived]) {
+    let (counters, derived) = match set {
+        CounterSet::Arch => &ARCH,
+        CounterSet::Dcache => &DCACHE,
+        CounterSet::Instr => &INSTR,
+        CounterSet::Tlbmem => &TLBMEM,
+        CounterSet::Sw => &SW,
+    };
+    (counters, derived)
 }
 
 /// Why a counter has no count: the call that failed and its errno, or no
@@ -234,6 +240,7 @@ impl Counters {
 
     /// Reads the group. `failed`: why counting did not start or stop as it
     /// should; then every counter that opened is unsupported for that reason.
+    #[inline(never)] // out of line: a smaller binary
     pub fn read(&self, failed: Option<Unsupported>) -> Counts {
         let mut counts = Counts { unsupported: self.unsupported, ..Counts::default() };
         let opened = self.fds.each_ref().map(Option::is_some);

@@ -44,6 +44,7 @@ pub struct Window {
 impl Probe {
     /// Opens -P's counters, before the sender exists, so that its thread or
     /// process inherits them.
+    #[inline(never)] // out of line: a smaller binary
     pub fn open(config: &Config) -> Probe {
         Probe {
             counters: config.counters.map(Counters::open),

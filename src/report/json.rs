@@ -185,6 +185,7 @@ fn cause(out: &mut impl Sink, operation: &str, errno: Option<Errno>, text: &[u8]
     out.put_json_str(text);
 }
 
+#[inline(never)] // out of line: one copy for every member
 fn optional(out: &mut impl Sink, value: Option<u64>) {
     match value {
         Some(value) => out.put_u64(value),
@@ -210,6 +211,7 @@ fn string(out: &mut impl Sink, name: &str, value: &str) {
     out.put_json_str(value.as_bytes());
 }
 
+#[inline(never)] // out of line: one copy for every member
 fn boolean(out: &mut impl Sink, name: &str, value: bool) {
     key(out, name, false);
     out.put(if value { b"true" } else { b"false" });

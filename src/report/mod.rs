@@ -60,6 +60,7 @@ impl<'c> Report<'c> {
     /// (which -q excludes) the document is opened if no sample did it, and closed
     /// with an "error" member, so that stdout holds one valid document.
     /// Text output shows nothing of it (the error goes to stderr).
+    #[inline(never)] // out of line: a smaller binary
     pub fn fail(&mut self, out: &mut impl Sink, failure: &Error, iteration: Option<u64>) {
         if !self.config.json {
             return;

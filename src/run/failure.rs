@@ -116,6 +116,7 @@ fn side_of(code: u64) -> Option<Side> {
 
 /// A 2thread run's outcome from its two sides' results: both stamps, or
 /// the failure that caused the others.
+#[inline(never)] // out of line: a smaller binary
 pub fn of_two_threads<S, F>(
     sent: Result<S, Error>,
     received: Result<F, Error>,
