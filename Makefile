@@ -100,6 +100,7 @@ experiments-full: all
 
 # The binary's own performance report; QUICK=1 for a short one.
 bench: all
+	$(TOP)/scripts/install-deps.sh --bench
 	$(TOP)/scripts/bench.sh $(if $(QUICK),--quick)
 
 # The full reliability suite (make test runs its quick form), with the

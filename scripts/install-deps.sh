@@ -2,9 +2,13 @@
 # Installs what the tests need on a fresh Debian machine, when missing:
 # strace, bpftrace, gnuplot, jq, GNU time (packages), the musl and
 # FreeBSD Rust targets (rustup), and inferno (cargo install, pinned). Needs root for the packages; without root
-# it only says what is missing.
+# it only says what is missing. With --bench (make bench) also perf
+# (linux-perf), whose `perf bench sched pipe` is the latency table's anchor.
 set -eu
 need=()
+if [ "${1:-}" = --bench ]; then
+    command -v perf >/dev/null 2>&1 || need+=(linux-perf)
+fi
 command -v strace >/dev/null 2>&1 || need+=(strace)
 command -v bpftrace >/dev/null 2>&1 || need+=(bpftrace)
 command -v gnuplot >/dev/null 2>&1 || need+=(gnuplot-nox)
