@@ -303,6 +303,8 @@ mod tests {
                 core::mem::forget(sender);
                 receiver.watch(Peer::Child(child));
                 let got = receive_all(&receiver, source.len(), block);
+                // (wait_for: the child signals nothing, so waitpid without
+                // __WCLONE does not see it.)
                 assert_eq!(process::wait_for(child), Ok(process::ChildEnd::Exited(0)));
                 assert_eq!(got.len(), source.len());
                 assert_eq!(got.iter().zip(&source).position(|(a, b)| a != b), None, "first wrong byte");

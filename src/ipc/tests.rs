@@ -116,8 +116,10 @@ fn round_trips_arrive_intact_both_ways_across_a_fork() {
             echoer.drop_copy();
             initiator.watch(Peer::Child(child));
             let initiated = initiate(&initiator, &mut buffer, trips);
-            let end = process::wait_for(child);
-            assert_eq!(end, Ok(process::ChildEnd::Exited(0)), "the echoer: 1 if a message arrived wrong");
+            // (wait_for: the child signals nothing, so waitpid without
+            // __WCLONE does not see it.)
+            let status = process::wait_for(child);
+            assert_eq!(status, Ok(process::ChildEnd::Exited(0)), "the echoer: 1 if a message arrived wrong");
             assert_eq!(initiated, Ok(None), "the replies, as the initiator got them (trip, offset)");
         }
     }

@@ -46,8 +46,8 @@ pub struct SharedFirstFailure<'page> {
 }
 
 /// What the 2proc child can fail at: the affinity of -a, its start stamp,
-/// its writes.
-const CHILD_OPERATIONS: [&str; 3] = ["sched_setaffinity", "clock_gettime", "write"];
+/// its writes, with -l its reads (it echoes), and shmem's futex calls.
+const CHILD_OPERATIONS: [&str; 5] = ["sched_setaffinity", "clock_gettime", "write", "read", "futex"];
 
 const NOTHING: u64 = u64::MAX;
 
@@ -277,6 +277,12 @@ mod tests {
         let pinned = Error::os("sched_setaffinity", Errno::INVAL).at_cpu(3);
         first.keep(&pinned);
         assert_eq!(first.kept(), Some(pinned));
+        // -l's echoing child fails reading; shmem's child in a futex call.
+        for operation in ["read", "futex"] {
+            let failed = Error { progress: Some((4096, 8192)), ..Error::os(operation, Errno::INVAL) };
+            first.keep(&failed);
+            assert_eq!(first.kept(), Some(failed));
+        }
         // An operation the parent does not know, or bytes that do not add up.
         first.keep(&Error::os("mmap", Errno::NOMEM));
         assert_eq!(first.kept(), None);

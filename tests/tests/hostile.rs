@@ -67,8 +67,11 @@ impl Outcome {
         self.stderr.lines().next().unwrap_or("")
     }
 
+    /// Bandwidth or -l's round-trip figures, in text or JSON.
     fn figures(&self) -> usize {
-        self.stdout.lines().filter(|l| is_bandwidth_line(l)).count() + self.stdout.matches("\"bandwidth\"").count()
+        self.stdout.lines().filter(|l| is_figure(l)).count()
+            + self.stdout.matches("\"bandwidth\"").count()
+            + self.stdout.matches("\"round_trips\"").count()
     }
 
     fn show(&self) -> String {
@@ -77,6 +80,11 @@ impl Outcome {
             self.what, self.code, self.elapsed, self.stdout, self.stderr
         )
     }
+}
+
+/// A bandwidth line, or -l's `N.NNN us/round-trip`.
+fn is_figure(line: &str) -> bool {
+    is_bandwidth_line(line) || line.strip_suffix(" us/round-trip").is_some_and(|n| n.parse::<f64>().is_ok_and(|v| v > 0.0))
 }
 
 /// Runs `program args` under timeout(1), stdin from /dev/null, with $BIN set.
@@ -156,6 +164,15 @@ fn assert_fails(o: &Outcome, code: i32, first: &str, lines: usize) {
     assert!(problems.is_empty(), "{}\n{}", problems.join("; "), o.show());
 }
 
+/// -j: stdout is one document whose error object is stderr's one line.
+fn assert_error_is_the_line(o: &Outcome) {
+    let doc: serde_json::Value = serde_json::from_str(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", o.show()));
+    let error = &doc["error"];
+    let line = o.first_line().strip_prefix("ipc-static: ").unwrap_or("");
+    assert_eq!(error["message"].as_str(), Some(line), "{}", o.show());
+    assert_eq!(error["exit_status"].as_i64(), o.code.map(i64::from), "{}", o.show());
+}
+
 /// A success: exit 0, nothing on stderr, the last line a figure.
 fn assert_succeeds(o: &Outcome) {
     let mut problems = problems_of_ending(o);
@@ -165,7 +182,7 @@ fn assert_succeeds(o: &Outcome) {
     if !o.stderr.is_empty() {
         problems.push("stderr not empty".into());
     }
-    if !o.stdout.lines().last().is_some_and(is_bandwidth_line) {
+    if !o.stdout.lines().last().is_some_and(is_figure) {
         problems.push("no figure on the last line".into());
     }
     assert!(problems.is_empty(), "{}\n{}", problems.join("; "), o.show());
@@ -307,6 +324,16 @@ fn stdout_a_closed_pipe_or_past_the_file_size_limit_is_74() {
                 assert_eq!(size, 0, "{}", o.show());
             }
         }
+        // Shared memory and -l's round trips (issues 14 and 15) print the same way.
+        let crossed: [(&str, &[&str]); 3] = [("shmem", &[]), ("pipe", &["-l"]), ("shmem", &["-l", "-j"])];
+        for (ipc, more) in crossed {
+            for (fsize, why) in [(false, "Broken pipe"), (true, "File too large")] {
+                let (o, size) = with_hostile_stdout(fsize, &small(ipc, mode, more));
+                runs += 1;
+                assert_fails(&o, 74, &format!("ipc-static: write to standard output: {why}"), 1);
+                assert_eq!(size, 0, "{}", o.show());
+            }
+        }
         // With -q nothing is written: nothing can fail.
         let (o, _) = with_hostile_stdout(false, &small("pipe", mode, &["-q"]));
         runs += 1;
@@ -383,6 +410,22 @@ fn a_lying_clock_is_named_never_trusted() {
             }
         }
     }
+    // -l: the initiator (1thread's thread, 2thread's receiver, the 2proc
+    // parent) takes both stamps, the first and second clock_gettime of its
+    // own (the laps read the vDSO's clock, which strace cannot see).
+    for mode in MODES {
+        for ipc in ["pipe", "shmem"] {
+            for (follow, when) in [(true, 1), (false, 2)] {
+                for (retval, said) in [(0, "returned 0 without writing the time"), (1, "returned 1")] {
+                    let spec = format!("clock_gettime:retval={retval}:when={when}");
+                    let o = injected(follow, &[&spec], &small(ipc, mode, &["-l", "-j"]));
+                    runs += 1;
+                    assert_fails(&o, 71, &format!("ipc-static: clock_gettime: {said}"), 1);
+                    assert_error_is_the_line(&o);
+                }
+            }
+        }
+    }
     eprintln!("lying clock: {runs} runs, each 71 naming what the clock did");
 }
 
@@ -420,6 +463,16 @@ fn impossible_byte_counts_are_io_errors_and_1thread_and_2proc_never_wait_forever
             };
             assert_fails(&o, 74, said, 1);
             assert!(o.elapsed < Duration::from_secs(15), "a bounded wait took {:?}", o.elapsed);
+        }
+    }
+    // -l: a buffer each way per round trip, each call checked the same way.
+    for mode in MODES {
+        for ipc in IPCS {
+            for call in ["read", "write"] {
+                let o = injected(true, &[&format!("{call}:retval=65536:when=2")], &small(ipc, mode, &["-l"]));
+                runs += 1;
+                assert_fails(&o, 74, &format!("ipc-static: {call}: {more_than_asked} after 4096 of 65536 bytes"), 1);
+            }
         }
     }
     // 1thread reads more than it wrote: the first write claims half of what
@@ -660,6 +713,40 @@ fn in_2proc_the_first_line_is_the_cause_not_its_echo() {
                 let o = run("sh", &["-c", &script]);
                 runs += 1;
                 assert_fails(&o, code, said, 1);
+            }
+        }
+    }
+    // -l: the parent sends each buffer first and the child echoes it, so
+    // the child's reads (the 3rd of each process, -f) fail first, the
+    // parent's writes first; the cause alone is said, and with -j the
+    // document's error is that line (the child leaves its failure in the
+    // shared page, a read as well as a write). shmem: the child's futex
+    // call, when only it waits (no -B: its 5th, while the parent sleeps
+    // its second), or the parent's.
+    let mut cases: Vec<(bool, String, Vec<&str>, i32, &str)> = Vec::new();
+    for ipc in IPCS {
+        let args = vec!["-B", "-l", "-b", "4096", "-t", "4m", "-i", ipc, "-p", "0", "2proc"];
+        cases.push((false, "read:error=EIO:when=3".into(), args.clone(), 74, "ipc-static: read: I/O error after 8192 of 4194304 bytes"));
+        cases.push((true, "read:error=EIO:when=3".into(), args.clone(), 74, "ipc-static: read: I/O error after 8192 of 4194304 bytes"));
+        cases.push((true, "write:error=EIO:when=3".into(), args, 74, "ipc-static: write: I/O error after 8192 of 4194304 bytes"));
+    }
+    // (Which futex call is the parent's 2nd depends on timing: no count.)
+    for (follow, more, when) in [(false, &["-B"][..], 2), (true, &[][..], 5)] {
+        let mut args = more.to_vec();
+        args.extend(["-l", "-b", "4096", "-t", "64k", "-i", "shmem", "2proc"]);
+        let said = "ipc-static: futex: Invalid argument after ";
+        cases.push((follow, format!("futex:error=EINVAL:when={when}"), args.clone(), 74, said));
+        args.retain(|&a| a != "-l");
+        cases.push((follow, format!("futex:error=EINVAL:when={when}"), args, 74, said));
+    }
+    for (follow, spec, args, code, said) in cases {
+        for json in [false, true] {
+            let args = if json { [&["-j"][..], &args].concat() } else { [&["-q"][..], &args].concat() };
+            let o = injected(follow, &[&spec], &args);
+            runs += 1;
+            assert_fails(&o, code, said, 1);
+            if json {
+                assert_error_is_the_line(&o);
             }
         }
     }

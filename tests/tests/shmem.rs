@@ -10,6 +10,7 @@
 use ipc_static_tests::{binary, have, is_bandwidth_line, run};
 use serde_json::Value;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 const MODES: [&str; 3] = ["1thread", "2thread", "2proc"];
 
@@ -239,6 +240,188 @@ fn a_waiting_side_is_woken_by_the_other_not_by_its_timeout() {
             assert!(seen.wakes >= 1, "{args:?}: no FUTEX_WAKE on a slot, though a side slept a second: {seen:?}");
             assert!(seen.wakes_that_woke >= 1, "{args:?}: no FUTEX_WAKE woke anyone: {seen:?}");
             assert!(seen.waits_woken >= 1, "{args:?}: every wait ended by its timeout: {seen:?}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Issue 12's hostile cases over shmem: a parent that ignores SIGCHLD, and
+// the waits that run out because a side sleeps (no -B) or stalls.
+
+/// Python that ignores SIGCHLD, then becomes `argv[1:]` (exec keeps SIG_IGN).
+const SIGCHLD_IGNORED: &str =
+    "import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); os.execvp(sys.argv[1], sys.argv[1:])";
+
+/// `program args`, started as is (`plain`) or with SIGCHLD ignored by the
+/// parent (inherited across exec): Python's signal(SIG_IGN), bash's `trap
+/// '' CHLD`.
+fn started(how: &str, program: &str, args: &[&str]) -> Command {
+    let mut command = match how {
+        "python" => {
+            let mut c = Command::new("python3");
+            c.args(["-c", SIGCHLD_IGNORED, program]);
+            c
+        }
+        "bash" => {
+            let mut c = Command::new("bash");
+            c.args(["-c", "trap '' CHLD; exec \"$0\" \"$@\"", program]);
+            c
+        }
+        _ => Command::new(program),
+    };
+    command.args(args).stdin(std::process::Stdio::null());
+    command
+}
+
+fn ways_to_start() -> &'static [&'static str] {
+    if have("python3") && have("bash") {
+        &["plain", "python", "bash"]
+    } else {
+        assert!(std::env::var_os("CI").is_none(), "python3 and bash are needed in CI");
+        &["plain"]
+    }
+}
+
+fn is_figure(line: &str) -> bool {
+    is_bandwidth_line(line) || line.strip_suffix(" us/round-trip").is_some_and(|n| n.parse::<f64>().is_ok_and(|v| v > 0.0))
+}
+
+/// Without -B the side that opens the window sleeps a second first, and
+/// the other side's 100 ms waits run out about ten times; after each it
+/// asks whether its peer still exists: the 2proc parent asks waitid about
+/// its child (with `__WCLONE`: the child signals nothing, and without it
+/// waitid says ECHILD and the live child is taken for dead), the -l
+/// echoer asks getppid. And with -l, an echoer stalled in a call (strace
+/// holds its first getppid 1.5 s) keeps the parent waiting for the echo:
+/// the parent's waitid runs then too (counted). Every run must succeed,
+/// whatever SIGCHLD's inherited disposition. The runs sleep, so they run
+/// at once, in threads.
+#[test]
+fn without_b_a_waiting_side_asks_after_its_peer_and_finds_it_whatever_sigchld_says() {
+    let bin = binary().display().to_string();
+    let mut cases: Vec<(String, Command)> = Vec::new();
+    for &how in ways_to_start() {
+        for mode in ["2thread", "2proc"] {
+            for latency in [false, true] {
+                let mut args = vec!["-i", "shmem", "-b", "4096", "-t", "64k"];
+                args.extend(latency.then_some("-l"));
+                args.push(mode);
+                let mut command = started(how, "timeout", &[&["-k", "3", "30", bin.as_str()][..], &args].concat());
+                command.stdout(std::process::Stdio::piped());
+                cases.push((format!("{how}: {}", args.join(" ")), command));
+            }
+        }
+    }
+    let stalls: Vec<(String, std::path::PathBuf)> = if have("strace") {
+        ["plain", "bash"]
+            .iter()
+            .filter(|how| ways_to_start().contains(how))
+            .map(|how| {
+                let log = std::env::temp_dir().join(format!("ipc-static-shmem-stall-{}-{how}", std::process::id()));
+                let mut args = vec!["120", "strace", "-f", "-qq", "-e", "trace=waitid,getppid", "-o"];
+                let log_arg = log.display().to_string();
+                args.push(&log_arg);
+                args.extend(["-e", "inject=getppid:delay_exit=1500000:when=1", &bin]);
+                args.extend(["-i", "shmem", "-b", "4096", "-t", "64k", "-l", "2proc"]);
+                cases.push((format!("{how}: an echoer stalled 1.5 s"), started(how, "timeout", &args)));
+                (how.to_string(), log)
+            })
+            .collect()
+    } else {
+        assert!(std::env::var_os("CI").is_none(), "strace is missing in CI (make test installs it)");
+        Vec::new()
+    };
+    let outcomes: Vec<(String, std::process::Output)> = std::thread::scope(|s| {
+        let running: Vec<_> = cases.iter_mut().map(|(what, command)| s.spawn(|| (what.clone(), command.output().unwrap()))).collect();
+        running.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for (what, out) in &outcomes {
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let fine = out.status.success() && stderr.is_empty() && stdout.lines().last().is_some_and(is_figure);
+        assert!(fine, "{what}: {}\nstdout {stdout:?}\nstderr {stderr:?}", out.status);
+    }
+    for (how, log) in stalls {
+        let trace = std::fs::read_to_string(&log).unwrap_or_default();
+        let _ = std::fs::remove_file(&log);
+        let asked = trace.lines().filter(|l| l.contains("waitid(P_PID, ")).count();
+        assert!(asked >= 1, "{how}: the parent never asked waitid while its echoer stalled:\n{trace}");
+        eprintln!("{how}: the parent asked waitid {asked} times while its echoer stalled");
+    }
+    eprintln!("shmem without -B: {} runs, all succeed", outcomes.len());
+}
+
+/// The state letter of /proc/PID/stat (None: no such process).
+fn state_of(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')').next()?.trim_start().chars().next()
+}
+
+/// The 2proc child of `parent`, once it has forked (after the second's
+/// quiescing without -B).
+fn child_of(parent: u32) -> u32 {
+    let started = Instant::now();
+    loop {
+        let children = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children")).unwrap_or_default();
+        if let Some(child) = children.split_whitespace().next() {
+            return child.parse().unwrap();
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{parent} made no child in 10 s");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// 2proc over shmem with SIGCHLD ignored (bash's `trap '' CHLD`), without
+/// -B so that the kill lands while one side sleeps its second and the
+/// other waits: the child killed is named (`sender process: killed by
+/// signal 9`, exit 74, no figure) and reaped by the parent; the parent
+/// killed, its child goes within moments, quietly. Bandwidth and -l.
+#[test]
+fn a_killed_child_or_parent_ends_the_run_cleanly_with_sigchld_ignored() {
+    if !have("bash") {
+        assert!(std::env::var_os("CI").is_none(), "bash is missing in CI");
+        return;
+    }
+    use std::process::Stdio;
+    for latency in [false, true] {
+        for victim in ["child", "parent"] {
+            let mut args = vec!["-i", "shmem", "-b", "4096", "-t", "64k"];
+            args.extend(latency.then_some("-l"));
+            args.push("2proc");
+            let what = format!("{} killed, SIGCHLD ignored: {}", victim, args.join(" "));
+            let run = started("bash", &binary().display().to_string(), &args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let parent = run.id();
+            let child = child_of(parent);
+            std::thread::sleep(Duration::from_millis(300));
+            let killed = if victim == "child" { child } else { parent };
+            assert!(Command::new("kill").args(["-KILL", &killed.to_string()]).status().unwrap().success());
+            // Both must end: the child's end is awaited before the output's
+            // (it holds stderr), and killed if it lingers.
+            let waited = Instant::now();
+            while state_of(child).is_some_and(|s| s != 'Z' && s != 'X') && waited.elapsed() < Duration::from_secs(5) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let lingered = state_of(child).is_some_and(|s| s != 'Z' && s != 'X');
+            if lingered {
+                let _ = Command::new("kill").args(["-KILL", &child.to_string()]).status();
+            }
+            let out = run.wait_with_output().unwrap();
+            let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            let shown = format!("{what}: {}\nstdout {stdout:?}\nstderr {stderr:?}", out.status);
+            assert!(!lingered, "the child lingered 5 s: {shown}");
+            assert!(stdout.is_empty(), "{shown}");
+            if victim == "child" {
+                assert_eq!(out.status.code(), Some(74), "{shown}");
+                assert_eq!(stderr, "ipc-static: sender process: killed by signal 9 after 0 of 65536 bytes\n", "{shown}");
+                assert_eq!(state_of(child), None, "not reaped by its parent: {shown}");
+            } else {
+                use std::os::unix::process::ExitStatusExt;
+                assert_eq!(out.status.signal(), Some(9), "{shown}");
+                assert!(stderr.is_empty(), "the child goes quietly: {shown}");
+            }
         }
     }
 }
