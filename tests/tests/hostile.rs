@@ -397,7 +397,7 @@ fn a_lying_clock_is_named_never_trusted() {
                     if more == ["-j"] {
                         // One document, whose error object is the line on
                         // stderr (in 2proc too, where the child said it).
-                        let doc: serde_json::Value = serde_json::from_str(&o.stdout).expect(&o.show());
+                        let doc: serde_json::Value = serde_json::from_str(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", o.show()));
                         let error = &doc["error"];
                         let expected = serde_json::json!({
                             "operation": "clock_gettime", "errno": null, "cause": said,
