@@ -196,30 +196,16 @@ def plot_bandwidth(results, ax=None, logy=True, title=None):
     """Bandwidth against buffer size (matplotlib): the median of the trials
     in MiB/s, min-max bars, a log2 buffer-size axis, one line per
     configuration and mode. Returns the Axes."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4.5))
-    lines = {}
-    for row in records(summary(results, frame=False)):
-        lines.setdefault((row["config"], row["mode"]), []).append(row)
+    ax, lines = _axes_and_lines(results, ax)
+    if any("median_kbps" not in row for rows in lines.values() for row in rows):
+        raise ValueError("a latency sweep (mean_ns, no bandwidth): use plot_latency()")
     for (config, mode), rows in lines.items():
         x = [r["buffersize"] for r in rows]
         mid = [r["median_kbps"] / 1024 for r in rows]
         below = [(r["median_kbps"] - r["min_kbps"]) / 1024 for r in rows]
         above = [(r["max_kbps"] - r["median_kbps"]) / 1024 for r in rows]
-        label = config if len({m for _, m in lines}) == 1 else "%s %s" % (config, mode)
-        ax.errorbar(x, mid, yerr=[below, above], marker="o", markersize=3, capsize=2, label=label)
-    ax.set_xscale("log", base=2)
-    if logy:
-        ax.set_yscale("log")
-    ax.set_xlabel("buffer size (bytes, log2 scale)")
-    ax.set_ylabel("bandwidth (MiB/s)")
-    if title:
-        ax.set_title(title)
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend()
-    return ax
+        ax.errorbar(x, mid, yerr=[below, above], marker="o", markersize=3, capsize=2, label=_label(lines, config, mode))
+    return _finish_axes(ax, "buffer size", "bandwidth (MiB/s)", logy, title)
 
 
 
@@ -228,26 +214,44 @@ def plot_latency(results, ax=None, title=None):
     sweep (sweep.sh -l): per configuration and mode, the median of the
     trials' p50 as a line and their median p99 as a dashed line of the same
     colour, in microseconds, both axes log scale. Returns the Axes."""
+    ax, lines = _axes_and_lines(results, ax)
+    if any("median_p50_ns" not in row for rows in lines.values() for row in rows):
+        raise ValueError("not a latency sweep (no mean_ns column): use plot_bandwidth()")
+    for (config, mode), rows in lines.items():
+        x = [r["buffersize"] for r in rows]
+        label = _label(lines, config, mode)
+        (line,) = ax.plot(x, [r["median_p50_ns"] / 1000 for r in rows], marker="o", markersize=3,
+                          label=label + " p50")
+        ax.plot(x, [r["median_p99_ns"] / 1000 for r in rows], linestyle="--", color=line.get_color(),
+                label=label + " p99")
+    return _finish_axes(ax, "message size", "round trip (µs)", True, title)
+
+
+def _axes_and_lines(results, ax):
+    """The Axes to draw on (a new figure when None), and summary()'s rows
+    by (configuration, mode)."""
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.5))
     lines = {}
     for row in records(summary(results, frame=False)):
-        if "median_p50_ns" not in row:
-            raise ValueError("not a latency sweep (no mean_ns column): use plot_bandwidth()")
         lines.setdefault((row["config"], row["mode"]), []).append(row)
-    for (config, mode), rows in lines.items():
-        x = [r["buffersize"] for r in rows]
-        label = config if len({m for _, m in lines}) == 1 else "%s %s" % (config, mode)
-        (line,) = ax.plot(x, [r["median_p50_ns"] / 1000 for r in rows], marker="o", markersize=3,
-                          label=label + " p50")
-        ax.plot(x, [r["median_p99_ns"] / 1000 for r in rows], linestyle="--", color=line.get_color(),
-                label=label + " p99")
+    return ax, lines
+
+
+def _label(lines, config, mode):
+    """A line's label: the configuration, and the mode when there are several."""
+    return config if len({m for _, m in lines}) == 1 else "%s %s" % (config, mode)
+
+
+def _finish_axes(ax, size_name, ylabel, logy, title):
+    """A log2 size axis, the labels, the grid and the legend."""
     ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xlabel("message size (bytes, log2 scale)")
-    ax.set_ylabel("round trip (µs)")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel("%s (bytes, log2 scale)" % size_name)
+    ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
     ax.grid(True, which="major", alpha=0.3)

@@ -131,6 +131,9 @@ class LoadLatency(unittest.TestCase):
         ax = plot_latency(load(self.dir, frame=False), title="t")
         self.assertEqual([l.get_label() for l in ax.get_lines()], ["pipe p50", "pipe p99", "local p50", "local p99"])
         self.assertEqual(list(ax.get_lines()[1].get_ydata()), [20.0])
+        from ipc_static import plot_bandwidth
+        with self.assertRaisesRegex(ValueError, "use plot_latency"):
+            plot_bandwidth(load(self.dir, frame=False))
         with self.assertRaisesRegex(ValueError, "not a latency sweep"):
             plot_latency([{"ipc": "pipe", "sflag": 0, "mode": "2thread", "buffersize": 1, "bandwidth_kbps": 5.0,
                            "status": "ok"}])
