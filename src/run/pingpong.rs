@@ -13,7 +13,7 @@ use core::sync::atomic::AtomicU32;
 
 use rustix::time::Timespec;
 
-use crate::args::Config;
+use crate::args::{Config, IpcType};
 use crate::error::Error;
 use crate::ipc::{Ends, Half};
 use crate::measure::latency::{self, Histogram};
@@ -85,6 +85,13 @@ pub fn side(
     // The side that opens the window: the sender for bandwidth, the
     // receiver (the initiator) with -l.
     let opens = sender != config.latency;
+    // -l: the initiator writes too, so an echoer that fails and closes its
+    // ends must leave it EPIPE to report, not a SIGPIPE that ends the
+    // process without a word (one rt_sigprocmask, before the window; shmem
+    // raises no SIGPIPE).
+    if opens && config.latency && config.ipc != IpcType::Shmem {
+        crate::sys::process::block_output_signals();
+    }
     if let (true, Some(ready)) = (config.latency, ready) {
         if opens { wait_for_flag(ready) } else { raise_flag_after_wake(ready) }
     }

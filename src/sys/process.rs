@@ -117,8 +117,9 @@ pub fn wait_for(child: Pid) -> Result<ChildEnd> {
 /// Blocks SIGPIPE and SIGXFSZ in the calling thread, so that a write to a
 /// pipe nobody reads, or past the file-size limit, fails with EPIPE or EFBIG
 /// (and is reported) instead of ending the process silently. Called before
-/// the first write to stdout or stderr, never in a run that writes nothing;
-/// children forked later inherit the mask.
+/// the first write to stdout or stderr, never in a run that writes nothing,
+/// and with -l by the side that starts the round trips before its window
+/// (it writes to the echoer); children forked later inherit the mask.
 pub fn block_output_signals() {
     let mut set = core::mem::MaybeUninit::<libc::sigset_t>::zeroed();
     // SAFETY: set is a live local that sigemptyset initialises before use;
