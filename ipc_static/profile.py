@@ -70,7 +70,7 @@ def fold(text, symbols, symbols_of=""):
 
     Returns (stacks, log): stacks a list of (frames, count), frames a tuple
     whose first element is the role (sender, receiver, sender+receiver,
-    other), then the user frames and the kernel frames, outermost first,
+    initiator, echoer, other), then the user frames and the kernel frames, outermost first,
     in the order of the folded file trace.sh writes (LC_ALL=C sort); log
     the lines the awk script prints besides (its summary last)."""
     awk = shutil.which("awk")

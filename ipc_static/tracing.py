@@ -66,8 +66,8 @@ class Trace:
     stacks    (loop-profile) the samples as scripts/trace.sh loop-profile
               folds them: a list of (frames, count), frames a tuple
               (role, user frames..., kernel frames...), outermost first,
-              the role sender, receiver, sender+receiver (1thread) or
-              other, user frames named from the binary's symbols
+              the role sender, receiver, sender+receiver (1thread),
+              initiator and echoer (-l between two sides) or other, user frames named from the binary's symbols
               (./ipc-static.sym); in the folded file's order. t["samples"]
               is the same as a dict {frames: count}, and .values holds the
               fold's summary ("samples in the loop", "distinct stacks",

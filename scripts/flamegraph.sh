@@ -13,7 +13,7 @@
 #
 # A flame graph: one box per frame, as wide as the samples it was found in,
 # callers below callees; the roots are the threads' roles (sender, receiver,
-# sender+receiver). A differential graph has the shape of AFTER, each frame
+# sender+receiver; initiator and echoer with -l). A differential graph has the shape of AFTER, each frame
 # coloured by how its samples changed from BEFORE: red grew, blue shrank
 # (inferno-diff-folded, then inferno-flamegraph); --normalize first scales
 # BEFORE to AFTER's total, to compare shares rather than sample counts.

@@ -12,7 +12,10 @@
 #   ROLE;user frames, outermost first;kernel frames, outermost first N
 # ROLE is "sender" for a thread that opened a bracket ("bracket k open (tid
 # T)"), "receiver" for one that closed it, "sender+receiver" for one that did
-# both (1thread), "other" for any other thread. Offsets are dropped
+# both (1thread), "other" for any other thread. With -l between two sides the
+# side that starts the round trips takes both stamps: when a thread that did
+# both shares the profile with threads that did neither, they are the
+# "initiator" and the "echoer" instead. Offsets are dropped
 # (anon_pipe_write+429 -> anon_pipe_write), so are DTrace's module prefixes
 # (kernel`pipe_read+0x1a -> pipe_read). A bare user address (0x400b7b: bpftrace
 # prints the benchmark's frames after it has exited) is named from the
@@ -22,6 +25,7 @@
 # Every other line of the input (the tracer's messages, the bracket lines,
 # the benchmark's own output) is copied to stdout, followed by a summary:
 #   samples in the loop: N (sender S, receiver R, sender+receiver B, other O)
+# (with ", initiator I, echoer E" before the ")" in the -l case above)
 #   distinct stacks: M
 #   samples outside the loop (not in the profile): K
 #   user frames named: F of G in the printed stacks (symbols: FILE)
@@ -209,16 +213,27 @@ $0 == "samples of the benchmark outside the loop [tid] (not in the profile):" {
 
 END {
 	total = 0
+	# -l between two sides: one thread took both stamps, another took none.
+	both_seen = 0
+	neither_seen = 0
 	for (i = 1; i <= nentries; i++) {
 		t = etid[i]
 		if ((t in opener) && (t in closer))
-			role = "sender+receiver"
+			both_seen = 1
+		else if (!(t in opener) && !(t in closer))
+			neither_seen = 1
+	}
+	round_trips = both_seen && neither_seen
+	for (i = 1; i <= nentries; i++) {
+		t = etid[i]
+		if ((t in opener) && (t in closer))
+			role = round_trips ? "initiator" : "sender+receiver"
 		else if (t in opener)
 			role = "sender"
 		else if (t in closer)
 			role = "receiver"
 		else
-			role = "other"
+			role = round_trips ? "echoer" : "other"
 		by_role[role] += ecount[i]
 		total += ecount[i]
 		key = role estack[i]
@@ -226,8 +241,11 @@ END {
 			order[++nstacks] = key
 		stacks[key] += ecount[i]
 	}
-	printf("samples in the loop: %d (sender %d, receiver %d, sender+receiver %d, other %d)\n",
+	printf("samples in the loop: %d (sender %d, receiver %d, sender+receiver %d, other %d",
 	    total, by_role["sender"], by_role["receiver"], by_role["sender+receiver"], by_role["other"])
+	if (round_trips)
+		printf(", initiator %d, echoer %d", by_role["initiator"], by_role["echoer"])
+	printf(")\n")
 	printf("distinct stacks: %d\n", nstacks)
 	printf("samples outside the loop (not in the profile): %d\n", outside)
 	printf("user frames named: %d of %d in the printed stacks (symbols: %s)\n", named_frames, user_frames,

@@ -1417,7 +1417,8 @@ fn loop_profile_keeps_samples_outside_the_bracket_out() {
     let _ = fs::remove_dir_all(&dir);
 }
 
-/// 1thread has one role, 2proc a sender (the child) and a receiver; with -n
+/// 1thread has one role, 2proc a sender (the child) and a receiver, -l an
+/// initiator and an echoer; with -n
 /// every iteration's bracket is profiled.
 #[test]
 fn loop_profile_names_the_roles_in_1thread_and_2proc_with_iterations() {
@@ -1425,11 +1426,19 @@ fn loop_profile_names_the_roles_in_1thread_and_2proc_with_iterations() {
         return;
     }
     let dir = temp_dir("profile-roles");
-    for (mode, total, roles) in
-        [("1thread", "512m", &["sender+receiver"][..]), ("2proc", "256m", &["receiver", "sender"][..])]
-    {
-        let file = dir.join(format!("{mode}.folded"));
-        let (log, text) = profile(&["-B", "-q", "-n", "2", "-t", total, "-b", "65536", "-i", "pipe", mode], &file);
+    // With -l the side that starts the round trips takes both stamps, the
+    // echoer none: initiator and echoer (1thread -l stays sender+receiver).
+    for (mode, total, buffer, latency, roles) in [
+        ("1thread", "512m", "65536", false, &["sender+receiver"][..]),
+        ("2proc", "256m", "65536", false, &["receiver", "sender"][..]),
+        ("2proc", "400k", "4", true, &["echoer", "initiator"][..]),
+    ] {
+        let file = dir.join(format!("{mode}-{latency}.folded"));
+        let mut args = vec!["-B", "-q", "-n", "2", "-t", total, "-b", buffer, "-i", "pipe", mode];
+        if latency {
+            args.insert(0, "-l");
+        }
+        let (log, text) = profile(&args, &file);
         assert_brackets(&log, 2);
         let stacks = parse_folded(&text);
         let by_role: BTreeMap<&str, u64> = stacks.iter().fold(BTreeMap::new(), |mut m, s| {
@@ -1439,6 +1448,8 @@ fn loop_profile_names_the_roles_in_1thread_and_2proc_with_iterations() {
         eprintln!("loop-profile pipe {mode} -n 2 -t {total}: {by_role:?}");
         let seen: Vec<&str> = by_role.keys().copied().collect();
         assert_eq!(seen, roles, "{mode}: roles\n{log}");
+        let summary = format!("initiator {}, echoer {})", by_role.get("initiator").unwrap_or(&0), by_role.get("echoer").unwrap_or(&0));
+        assert_eq!(log.contains(&summary), latency, "{mode}: the summary counts the -l roles\n{log}");
     }
     let _ = fs::remove_dir_all(&dir);
 }
