@@ -118,14 +118,14 @@ class Trace:
 
 
 def trace(analysis, mode="2thread", ipc="pipe", buffersize=None, totalsize=None, iterations=None, *,
-          sflag=False, bare=True, prefault=False, quiet=True, rusage=False, verbose=False,
+          sflag=False, bare=True, prefault=False, quiet=True, rusage=False, latency=False, verbose=False,
           counters=None, affinity=None, tcp_port=None, extra_args=(), binary=None, timeout=None,
           frame=None, **flags):
     """Run ANALYSIS (a name from analyses()) against one run of ipc-static
     and return a Trace (its maps, values and lines). Needs root.
 
-    The benchmark's flags are run()'s, with bare=True (-B) by default, as in
-    the analyses' own examples. quiet=True runs it with -q, as the lab does;
+    The benchmark's flags are run()'s (latency=True for -l round trips),
+    with bare=True (-B) by default, as in the analyses' own examples. quiet=True runs it with -q, as the lab does;
     quiet=False runs it with -j instead and parses its document into
     .samples, so that the bandwidth (and, with rusage=True, the context
     switches) measured under tracing can be compared with an untraced run().
@@ -152,8 +152,8 @@ def trace(analysis, mode="2thread", ipc="pipe", buffersize=None, totalsize=None,
         raise TraceError("trace() needs root: %s attaches kernel probes (run the notebook's "
                          "kernel as root, or use scripts/trace.sh with sudo)" % name)
     named = dict(ipc=ipc, buffersize=buffersize, totalsize=totalsize, iterations=iterations,
-                 sflag=sflag, bare=bare, prefault=prefault, rusage=rusage, verbose=verbose,
-                 counters=counters, affinity=affinity, tcp_port=tcp_port)
+                 sflag=sflag, bare=bare, prefault=prefault, rusage=rusage, latency=latency,
+                 verbose=verbose, counters=counters, affinity=affinity, tcp_port=tcp_port)
     path = locate.binary(binary)
     command = benchmark_argv(path, mode, named, flags, extra_args,
                              lead=["-q" if quiet else "-j"], reserved=TRACE_RESERVED)

@@ -215,6 +215,13 @@ class Live(unittest.TestCase):
         with self.assertRaises(TraceError):
             trace("loop-faults", buffersize=65536, totalsize="256k").write_folded(path)
 
+    def test_latency_round_trips(self):
+        # -l: 256 round trips of 4 KiB, one write and one read per side per trip.
+        t = trace("loop-returns", ipc="pipe", buffersize=4096, totalsize="1m", latency=True)
+        self.assertEqual(t.command[1:], ["-q", "-i", "pipe", "-b", "4096", "-t", "1m", "-B", "-l", "2thread"])
+        self.assertEqual((t.values["write calls"], t.values["write bytes"]), (512, 2 * 1048576))
+        self.assertEqual(t.values["read bytes"], 2 * 1048576)
+
     def test_every_analysis_runs(self):
         for name in analyses():
             with self.subTest(analysis=name):
