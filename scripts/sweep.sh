@@ -10,7 +10,7 @@
 #
 # Example (this machine: 2-core AMD EPYC VM, Linux 6.18, while other work ran):
 #   $ scripts/sweep.sh -o results/pin -B -a 0 -n 3 -b 4k,128k -i pipe,local
-#   sweep.sh: warning: the machine is busy (load average 0.88 on 2 CPUs; 85% of CPU time used by other work over 0.3 s): expect noisy, even bimodal results; pin with -a, keep the trials interleaved (the default), or wait
+#   sweep.sh: warning: the machine is busy (load average 0.88 on 2 CPUs over the last minute; 85% of CPU time used by other work in the last 0.3 s): expect noisy, even bimodal results; pin with -a, keep the trials interleaved (the default), or wait
 #   sweep.sh: 12 runs planned, 0 already in results/pin/results.csv, 12 to do (bare, JSON, cpu0)
 #   [ 1/12] pipe 2thread b=4096 trial 1/3: 1267923.72 KBytes/sec  load 0.88
 #   [ 2/12] pipe 2thread b=131072 trial 1/3: 3475749.10 KBytes/sec  load 0.88  (about 1s left)
@@ -586,8 +586,8 @@ cpu_busy_percent() {
 read_load
 busy=$(cpu_busy_percent)
 if awk -v l="${load1:-0}" -v n="$ncpu" -v b="${busy:-0}" 'BEGIN { exit !(l >= n / 2 || b >= 25) }'; then
-    printf '%s: warning: the machine is busy (load average %s on %s CPUs%s): expect noisy, even bimodal results; pin with -a, keep the trials interleaved (the default), or wait\n' \
-        "$prog" "${load1:-?}" "$ncpu" "${busy:+; $busy% of CPU time used by other work over 0.3 s}" >&2
+    printf '%s: warning: the machine is busy (load average %s on %s CPUs over the last minute%s): expect noisy, even bimodal results; pin with -a, keep the trials interleaved (the default), or wait\n' \
+        "$prog" "${load1:-?}" "$ncpu" "${busy:+; $busy% of CPU time used by other work in the last 0.3 s}" >&2
 fi
 
 # ---- the output directory: create it ---------------------------------------
