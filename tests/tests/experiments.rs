@@ -694,6 +694,24 @@ fn probe_effect_compares_bandwidth_and_behaviour() {
         args.extend_from_slice(bad);
         assert_eq!(script("probe-effect.sh", &args, &[("TRACE_SH", &tracer)]).code, Some(64), "{bad:?}");
     }
+    // -l prints a latency line, no bandwidth line: refused alone or grouped,
+    // in one line, before anything runs or any directory is made.
+    let mark = scratch.join("ran");
+    let marking = scratch.join("marking ipc-static");
+    write_script(&marking, &format!("touch {}\nexec {} \"$@\"\n", shell_quote(s(&mark)), shell_quote(s(&binary()))));
+    for bench in [&["-B", "-l", "-b", "4", "-t", "4k", "-i", "shmem", "2thread"][..], &["-Bl", "2thread"], &["-b", "4", "-lB", "2thread"]] {
+        let mut args = vec!["-o", s(&bad_dir), "-n", "2", "-a", "loop-returns", "--"];
+        args.extend_from_slice(bench);
+        let out = script("probe-effect.sh", &args, &[("TRACE_SH", &tracer), ("IPC_STATIC", &marking)]);
+        assert_eq!(out.code, Some(64), "{bench:?}: {}", out.stderr);
+        assert_eq!(out.stderr.lines().count(), 1, "one line: {}", out.stderr);
+        assert!(out.stderr.starts_with("probe-effect.sh: benchmark flag -l is not allowed here"), "{}", out.stderr);
+        assert!(!mark.exists() && !bad_dir.exists(), "{bench:?}: a run or a directory before the refusal");
+    }
+    // A value holding an l is no flag: -i local runs.
+    let local = scratch.join("local");
+    let out = script("probe-effect.sh", &["-o", s(&local), "-n", "1", "--", "-B", "-i", "local", "-t", "1m", "2thread"], &[("TRACE_SH", &tracer)]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
 
     // With the real scripts/trace.sh and bpftrace (root): a tiny real comparison.
     if !(is_root() && need("bpftrace")) {
