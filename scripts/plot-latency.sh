@@ -2,7 +2,7 @@
 # plot-latency.sh: plot a latency sweep made by `scripts/sweep.sh -l` (what
 # scripts/plot.sh runs when DIR/results.csv has latency columns).
 #
-#   scripts/plot-latency.sh DIR
+#   scripts/plot-latency.sh [--] DIR
 #
 # Reads DIR/results.csv (rows with status ok: round_trips, mean_ns, p50_ns,
 # p99_ns, max_ns per run) and writes, all under DIR:
@@ -21,6 +21,16 @@
 #   $ scripts/plot-latency.sh results/latency
 #   plot-latency.sh: wrote results/latency/latency.svg (and .png) and results/latency/summary.txt
 #
+# The title names the host's CPU and OS (DIR/host.txt, written by sweep.sh;
+# else `ipc-static describe`, else /proc/cpuinfo and uname) and the round
+# trips and quiescing of DIR/sweep.meta (without it, the round trips the
+# rows recorded, and no word on quiescing): a results.csv alone is drawn too.
+#
+# Exit codes (sysexits), as scripts/plot.sh's: 0 drawn; 64 usage; 65
+# results.csv holds no successful run, or is a bandwidth sweep's (no
+# latency columns); 66 no DIR/results.csv (DIR missing, or not a sweep's);
+# 69 gnuplot missing; a failing gnuplot's own status otherwise.
+#
 # Caveats:
 # - The p99 of a run is read from its own histogram (within 0.8%); the
 #   line is the median over the trials of those p99s, not a p99 over all
@@ -30,39 +40,66 @@
 set -euo pipefail
 
 EX_USAGE=64
+EX_DATAERR=65
+EX_NOINPUT=66
 EX_UNAVAILABLE=69
 prog=plot-latency.sh
 
 usage() {
-    printf 'usage: scripts/plot-latency.sh DIR   (DIR holds results.csv from scripts/sweep.sh -l)\n' >&2
+    printf 'usage: scripts/plot-latency.sh [--] DIR   (DIR holds results.csv from scripts/sweep.sh -l)\n' >&2
     exit "$EX_USAGE"
 }
 dir=
 case "${1:-}" in
-    -h | --help) printf 'usage: scripts/plot-latency.sh DIR\n  writes DIR/latency.svg/.png and DIR/summary.txt from DIR/results.csv (sweep.sh -l)\n'; exit 0 ;;
+    -h | --help) printf 'usage: scripts/plot-latency.sh [--] DIR\n  writes DIR/latency.svg/.png and DIR/summary.txt from DIR/results.csv (sweep.sh -l)\n'; exit 0 ;;
+    --) shift; [ "$#" = 1 ] || usage; dir="$1" ;;
     '' | -*) usage ;;
-    *) dir="$1" ;;
+    *) [ "$#" = 1 ] || usage; dir="$1" ;;
 esac
-[ "$#" = 1 ] || usage
 csv="$dir/results.csv"
 if [ ! -f "$csv" ]; then
     printf '%s: %s does not exist (run scripts/sweep.sh -l -o DIR first)\n' "$prog" "$csv" >&2
-    exit "$EX_USAGE"
+    exit "$EX_NOINPUT"
 fi
 if ! head -n 1 -- "$csv" | tr ',' '\n' | grep -qx p50_ns; then
     printf '%s: %s has no latency columns (a bandwidth sweep: scripts/plot.sh draws it)\n' "$prog" "$csv" >&2
-    exit "$EX_USAGE"
+    exit "$EX_DATAERR"
 fi
 if ! command -v gnuplot >/dev/null 2>&1; then
     printf '%s: gnuplot is not installed (apt-get install gnuplot-nox)\n' "$prog" >&2
     exit "$EX_UNAVAILABLE"
 fi
 
-host_field() { sed -n "s/^[[:space:]]*$1:[[:space:]]*//p" "$dir/host.txt" 2>/dev/null | head -n 1; }
-cpu=$(host_field cpu_model)
-host="${cpu:-unknown CPU} ($(host_field ncpu) CPUs), $(host_field os_name) $(host_field os_release)"
-bare=$(sed -n 's/^bare=//p' "$dir/sweep.meta" 2>/dev/null | head -n 1)
-trips=$(sed -n 's/^latency=\([0-9]*\).*/\1/p' "$dir/sweep.meta" 2>/dev/null | head -n 1)
+# The host, as scripts/plot.sh finds it: DIR/host.txt, else `ipc-static
+# describe`, else /proc/cpuinfo and uname. Either file may be missing.
+host_field() { # host_field KEY < description: the value of "  KEY: value"
+    sed -n "s/^[[:space:]]*$1:[[:space:]]*//p" | head -n 1
+}
+host_text=
+[ -s "$dir/host.txt" ] && host_text=$(cat -- "$dir/host.txt")
+if [ -z "$(printf '%s\n' "$host_text" | host_field cpu_model)" ]; then
+    bin="${IPC_STATIC:-$(cd "$(dirname "$0")/.." && pwd)/ipc-static}"
+    host_text=$("$bin" describe 2>/dev/null) || host_text=
+fi
+cpu=$(printf '%s\n' "$host_text" | host_field cpu_model)
+osname=$(printf '%s\n' "$host_text" | host_field os_name)
+osrel=$(printf '%s\n' "$host_text" | host_field os_release)
+ncpu=$(printf '%s\n' "$host_text" | host_field ncpu)
+[ -n "$cpu" ] || cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1) || cpu=
+[ -n "$cpu" ] || cpu="unknown CPU"
+[ -n "$osname" ] || osname=$(uname -s)
+[ -n "$osrel" ] || osrel=$(uname -r)
+[ -n "$ncpu" ] || ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')
+host="$cpu ($ncpu CPUs), $osname $osrel"
+bare=
+trips=
+if [ -r "$dir/sweep.meta" ]; then
+    bare=$(sed -n 's/^bare=//p' "$dir/sweep.meta" | head -n 1)
+    trips=$(sed -n 's/^latency=\([0-9]*\).*/\1/p' "$dir/sweep.meta" | head -n 1)
+fi
+# Without sweep.meta: the round trips the rows recorded (one value, or a list).
+[ -n "$trips" ] || trips=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "round_trips") c = i; next }
+    c && $c != "" && !($c in s) { s[$c] = 1; o = o (o ? "/" : "") $c } END { print o }' "$csv")
 
 # stats: order <TAB> series <TAB> mode <TAB> size <TAB> p50 <TAB> p99 <TAB> mean <TAB> trials
 # (microseconds; medians over the trials), series in order of appearance.
@@ -87,7 +124,7 @@ stats=$(awk -F, '
     END { flush() }')
 if [ -z "$stats" ]; then
     printf '%s: %s has no successful runs to plot\n' "$prog" "$csv" >&2
-    exit 1
+    exit "$EX_DATAERR"
 fi
 
 # latency.dat: one index per series: size p50 p99

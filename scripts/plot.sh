@@ -83,7 +83,7 @@ if ! command -v gnuplot >/dev/null 2>&1; then
 fi
 # A latency sweep (sweep.sh -l): round-trip time by size, plot-latency.sh.
 if head -n 1 -- "$csv" | tr ',' '\n' | grep -qx p50_ns; then
-    exec "$(dirname "$0")/plot-latency.sh" "$dir"
+    exec "$(dirname "$0")/plot-latency.sh" -- "$dir"
 fi
 
 # ---- host description for the title ------------------------------------------
@@ -100,7 +100,7 @@ cpu=$(printf '%s\n' "$host_text" | host_field cpu_model)
 osname=$(printf '%s\n' "$host_text" | host_field os_name)
 osrel=$(printf '%s\n' "$host_text" | host_field os_release)
 ncpu=$(printf '%s\n' "$host_text" | host_field ncpu)
-[ -n "$cpu" ] || cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
+[ -n "$cpu" ] || cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1) || cpu=
 [ -n "$cpu" ] || cpu="unknown CPU"
 [ -n "$osname" ] || osname=$(uname -s)
 [ -n "$osrel" ] || osrel=$(uname -r)

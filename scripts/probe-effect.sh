@@ -131,8 +131,8 @@ usage: scripts/probe-effect.sh [-o DIR] [-n N] [-a analysis] [--clear]
   --clear      remove this script's earlier files from DIR first
   --timeout S  give up on a run after S seconds (default: 600)
   ARGS         the benchmark (default: -B -i pipe 2thread); -g is added; -q,
-               -j, -n and -v are refused (every run must print one bandwidth
-               line, and -v's host description would count as reads)
+               -j, -n, -l and -v are refused (every run must print one
+               bandwidth line, and -v's host description would count as reads)
 EOF
 }
 die_usage() {
@@ -184,7 +184,7 @@ while [ "$i" -lt "${#bench[@]}" ]; do
         f="${flags:0:1}"
         flags="${flags:1}"
         case "$f" in
-            q | j | n) die_usage "benchmark flag -$f is not allowed here: every run must print one bandwidth line" ;;
+            q | j | n | l) die_usage "benchmark flag -$f is not allowed here: every run must print one bandwidth line" ;;
             v) die_usage "benchmark flag -v is not allowed here: its host description's reads would count as the loop's" ;;
             g) have_g=1 ;;
             b | i | p | t | a | P)

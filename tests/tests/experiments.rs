@@ -461,6 +461,74 @@ fn plot_sh_says_what_is_missing_with_its_sysexits_code() {
     }
 }
 
+/// scripts/plot-latency.sh answers as plot.sh does, run directly or through
+/// plot.sh: 66 (EX_NOINPUT) without DIR/results.csv, 65 (EX_DATAERR) without
+/// a successful run, each in one line and nothing drawn; and a results.csv
+/// copied alone, without host.txt or sweep.meta, is drawn (so is a bandwidth
+/// one by plot.sh).
+#[test]
+fn plot_latency_answers_as_plot_sh_and_draws_a_lone_results_csv() {
+    let scratch = Scratch::new("plot latency");
+    let one_line = |out: &Out, code: i32, prog: &str, words: &str| {
+        assert_eq!(out.code, Some(code), "{}", out.stderr);
+        assert!(out.stderr.starts_with(&format!("{prog}: ")) && out.stderr.lines().count() == 1 && out.stderr.contains(words), "{}", out.stderr);
+    };
+    let empty = scratch.join("empty");
+    fs::create_dir_all(&empty).unwrap();
+    for dir in [scratch.join("nothing here"), empty] {
+        one_line(&script("plot-latency.sh", &[s(&dir)], &[]), 66, "plot-latency.sh", "results.csv does not exist");
+    }
+    assert_eq!(script("plot-latency.sh", &[], &[]).code, Some(64));
+    assert_eq!(script("plot-latency.sh", &["-x"], &[]).code, Some(64));
+    if !need("gnuplot") {
+        return;
+    }
+    let sweep = scratch.join("sweep");
+    let out = script("sweep.sh", &["-l", "-r", "200", "-b", "1,64", "-n", "1", "-B", "-i", "pipe", "-m", "2thread", "-o", s(&sweep)], &[]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let csv = fs::read_to_string(sweep.join("results.csv")).unwrap();
+    let header = csv.lines().next().unwrap();
+    // No successful run: the header alone, or a failed row only.
+    let failed = format!("{header}\npipe,0,2thread,64,12800,1,,,,,,,unpinned,0,0.10,0,failed,\"exit 74: ipc-static: read: EIO\"\n");
+    assert_eq!(failed.lines().nth(1).unwrap().split(',').count(), header.split(',').count(), "the failed row fits the header");
+    for (name, text) in [("header only", format!("{header}\n")), ("all failed", failed)] {
+        let dir = scratch.join(name);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("results.csv"), text).unwrap();
+        for prog in ["plot-latency.sh", "plot.sh"] {
+            // Through plot.sh the words are plot-latency.sh's, who drew nothing.
+            one_line(&script(prog, &[s(&dir)], &[]), 65, "plot-latency.sh", "has no successful runs to plot");
+            assert!(!dir.join("latency.svg").exists() && !dir.join("summary.txt").exists(), "{name}: nothing drawn");
+        }
+    }
+    // A results.csv alone: drawn, directly and through plot.sh.
+    for prog in ["plot-latency.sh", "plot.sh"] {
+        let lone = scratch.join(&format!("lone {prog}"));
+        fs::create_dir_all(&lone).unwrap();
+        fs::write(lone.join("results.csv"), &csv).unwrap();
+        let out = script(prog, &[s(&lone)], &[]);
+        assert_eq!(out.code, Some(0), "{prog}: {}", out.stderr);
+        assert!(out.stderr.starts_with("plot-latency.sh: wrote "), "{}", out.stderr);
+        let svg = fs::read_to_string(lone.join("latency.svg")).unwrap();
+        assert!(svg.contains("pipe 2thread p50") && svg.contains("200 round trips per run"), "{prog}: the round trips from the rows");
+        let summary = fs::read_to_string(lone.join("summary.txt")).unwrap();
+        assert!(summary.contains("Mode 2thread: p50 / p99") && summary.contains("  64 B "), "{summary}");
+        assert!(!summary.contains("host: unknown CPU ( CPUs)"), "the host from ipc-static describe: {summary}");
+    }
+    // A bandwidth sweep's CSV is not plot-latency.sh's to draw: 65 and plot.sh named.
+    let bandwidth = scratch.join("bandwidth");
+    let out = script("sweep.sh", &["-b", "4k", "-t", "64k", "-n", "1", "-B", "-i", "pipe", "-m", "2thread", "-o", s(&bandwidth)], &[]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    one_line(&script("plot-latency.sh", &[s(&bandwidth)], &[]), 65, "plot-latency.sh", "scripts/plot.sh draws it");
+    // ... and plot.sh draws it without host.txt or sweep.meta.
+    fs::remove_file(bandwidth.join("host.txt")).unwrap();
+    fs::remove_file(bandwidth.join("sweep.meta")).unwrap();
+    let out = script("plot.sh", &[s(&bandwidth)], &[]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let svg = fs::read_to_string(bandwidth.join("bandwidth.svg")).unwrap();
+    assert!(svg.contains("pipe 2thread") && !svg.contains("unknown CPU"), "drawn, the host from ipc-static describe");
+}
+
 /// shmem in a sweep: a config of its own (never with -s), in every mode,
 /// and its own series in the plots and the summary.
 #[test]
@@ -694,6 +762,24 @@ fn probe_effect_compares_bandwidth_and_behaviour() {
         args.extend_from_slice(bad);
         assert_eq!(script("probe-effect.sh", &args, &[("TRACE_SH", &tracer)]).code, Some(64), "{bad:?}");
     }
+    // -l prints a latency line, no bandwidth line: refused alone or grouped,
+    // in one line, before anything runs or any directory is made.
+    let mark = scratch.join("ran");
+    let marking = scratch.join("marking ipc-static");
+    write_script(&marking, &format!("touch {}\nexec {} \"$@\"\n", shell_quote(s(&mark)), shell_quote(s(&binary()))));
+    for bench in [&["-B", "-l", "-b", "4", "-t", "4k", "-i", "shmem", "2thread"][..], &["-Bl", "2thread"], &["-b", "4", "-lB", "2thread"]] {
+        let mut args = vec!["-o", s(&bad_dir), "-n", "2", "-a", "loop-returns", "--"];
+        args.extend_from_slice(bench);
+        let out = script("probe-effect.sh", &args, &[("TRACE_SH", &tracer), ("IPC_STATIC", &marking)]);
+        assert_eq!(out.code, Some(64), "{bench:?}: {}", out.stderr);
+        assert_eq!(out.stderr.lines().count(), 1, "one line: {}", out.stderr);
+        assert!(out.stderr.starts_with("probe-effect.sh: benchmark flag -l is not allowed here"), "{}", out.stderr);
+        assert!(!mark.exists() && !bad_dir.exists(), "{bench:?}: a run or a directory before the refusal");
+    }
+    // A value holding an l is no flag: -i local runs.
+    let local = scratch.join("local");
+    let out = script("probe-effect.sh", &["-o", s(&local), "-n", "1", "--", "-B", "-i", "local", "-t", "1m", "2thread"], &[("TRACE_SH", &tracer)]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
 
     // With the real scripts/trace.sh and bpftrace (root): a tiny real comparison.
     if !(is_root() && need("bpftrace")) {
