@@ -579,20 +579,25 @@ fn a_lying_write_between_two_sides_is_waited_for_asleep_until_a_signal() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        // timeout's child is strace, whose child is the run.
-        let child_of = |parent: u32| {
+        // timeout's child is strace, whose child is the run. A child is
+        // taken by its name: strace first forks short-lived children of its
+        // own to probe ptrace, which a loaded machine lets us see.
+        let child_of = |parent: u32, name: &str| {
             let started = Instant::now();
             loop {
                 let children = fs::read_to_string(format!("/proc/{parent}/task/{parent}/children")).unwrap_or_default();
-                if let Some(child) = children.split_whitespace().next() {
-                    return child.parse::<u32>().unwrap();
+                let named = children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()).find(|c| {
+                    fs::read_to_string(format!("/proc/{c}/comm")).is_ok_and(|comm| comm.trim_end() == name)
+                });
+                if let Some(child) = named {
+                    return child;
                 }
-                assert!(started.elapsed() < Duration::from_secs(10), "{mode}: {parent} made no child");
+                assert!(started.elapsed() < Duration::from_secs(10), "{mode}: {parent} made no {name}");
                 std::thread::sleep(Duration::from_millis(10));
             }
         };
-        let run = child_of(child_of(strace.id()));
-        let echoer = (mode == "2proc").then(|| child_of(run));
+        let run = child_of(child_of(strace.id(), "strace"), "ipc-static");
+        let echoer = (mode == "2proc").then(|| child_of(run, "ipc-static"));
         std::thread::sleep(Duration::from_secs(2));
         // Asleep in read(2) (number 0 on x86_64), each process; looked at
         // until it settles, on a loaded machine.
