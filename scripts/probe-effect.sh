@@ -236,7 +236,10 @@ if [ -d "$outdir" ]; then
     if [ "$clear" = 1 ]; then
         for f in $ours; do rm -rf -- "${outdir:?}/$f"; done
     elif [ -e "$csv" ] || [ -e "$outdir/traces" ] || [ -e "$outdir/raw" ]; then
-        if [ ! -e "$meta" ] || [ "$(cat -- "$meta")" != "$meta_text" ] || [ "$(head -n 1 -- "$csv" 2>/dev/null)" != "$header" ]; then
+        # (A runs.csv not yet written, or cut before its header, is an
+        # interruption in the first moments: resumed, not refused.)
+        if [ ! -e "$meta" ] || [ "$(cat -- "$meta")" != "$meta_text" ] ||
+            { [ -s "$csv" ] && [ "$(head -n 1 -- "$csv" 2>/dev/null)" != "$header" ]; }; then
             die_usage "$outdir holds another comparison ($(tr '\n' ' ' 2>/dev/null <"$meta" || echo 'older format')); use another -o DIR, or --clear to replace it"
         fi
     fi
@@ -262,8 +265,11 @@ cannot_create() {
     printf '%s: cannot create %s\n' "$prog" "$1" >&2
     exit 73 # EX_CANTCREAT
 }
-mkdir -p -- "$outdir/raw" "$outdir/traces" 2>/dev/null || cannot_create "$outdir/raw"
+# The .meta first: raw/ or traces/ never exist without it, so that a
+# comparison interrupted right here is resumed, not taken for another.
+mkdir -p -- "$outdir" 2>/dev/null || cannot_create "$outdir"
 printf '%s\n' "$meta_text" 2>/dev/null >"$meta" || cannot_create "$meta"
+mkdir -p -- "$outdir/raw" "$outdir/traces" 2>/dev/null || cannot_create "$outdir/raw"
 [ -s "$outdir/host.txt" ] || "$bin" describe >"$outdir/host.txt" 2>/dev/null || : >"$outdir/host.txt"
 
 # What execve and the output add to every run's counts: `ipc-static -h`.

@@ -1266,3 +1266,33 @@ fn the_early_signal_race_is_documented_with_its_workaround() {
     }
     assert!(docs.contains("SIGTERM is no cure, only rarer"), "docs: SIGTERM is lost too");
 }
+
+/// A comparison interrupted in its first moments, after its .meta and raw/
+/// but before runs.csv (or with runs.csv cut before its header), is resumed,
+/// not refused as another comparison (a SIGTERM 30 ms in, on a loaded
+/// machine, left exactly that); a runs.csv with other columns still is.
+#[test]
+fn a_probe_effect_cut_before_its_first_row_resumes() {
+    let scratch = Scratch::new("probe cut early");
+    let tracer = fake_tracer(&scratch);
+    let dir = scratch.join("cut");
+    let args = ["-o", s(&dir), "-n", "1", "-a", "loop-returns", "--", "-B", "-b", "4096", "-t", "64k", "2thread"];
+    let env = [("TRACE_SH", tracer.as_path())];
+    let csv = dir.join("runs.csv");
+    let rows = || fs::read_to_string(&csv).unwrap().lines().skip(1).map(|l| csv_fields(l)[..2].join(" ")).collect::<Vec<_>>();
+    assert_eq!(script("probe-effect.sh", &args, &env).code, Some(0));
+    for cut in ["runs.csv missing", "runs.csv empty"] {
+        if cut.ends_with("missing") {
+            fs::remove_file(&csv).unwrap();
+        } else {
+            fs::write(&csv, "").unwrap();
+        }
+        let again = script("probe-effect.sh", &args, &env);
+        assert_eq!(again.code, Some(0), "{cut}: {}", again.stderr);
+        assert_eq!(rows(), ["1 untraced", "1 traced"], "{cut}");
+    }
+    fs::write(&csv, "run,kind,something_else\n").unwrap();
+    let refused = script("probe-effect.sh", &args, &env);
+    assert_eq!(refused.code, Some(64), "{}", refused.stderr);
+    assert!(refused.stderr.contains("holds another comparison"), "{}", refused.stderr);
+}
