@@ -235,7 +235,8 @@ fn refusals_that_need_the_machine_leave_nothing_behind() {
     let tracer = fake_tracer(&scratch);
     let out = script("probe-effect.sh", &["-o", s(&under_file), "-n", "1", "--", "-B", "-t", "1m", "2thread"], &[("TRACE_SH", &tracer)]);
     assert_eq!(out.code, Some(73), "{}", out.stderr);
-    assert_eq!(out.stderr.trim(), format!("probe-effect.sh: cannot create {}/raw", s(&under_file)));
+    // (probe-effect.sh makes DIR first, for its .meta, and names it.)
+    assert_eq!(out.stderr.trim(), format!("probe-effect.sh: cannot create {}", s(&under_file)));
     // Arguments ipc-static refuses: 64, and the directories this run made are
     // gone, so that the next comparison into the same DIR is not refused.
     let nested = scratch.join("new/pe");
