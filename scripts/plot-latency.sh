@@ -70,26 +70,9 @@ if ! command -v gnuplot >/dev/null 2>&1; then
     exit "$EX_UNAVAILABLE"
 fi
 
-# The host, as scripts/plot.sh finds it: DIR/host.txt, else `ipc-static
-# describe`, else /proc/cpuinfo and uname. Either file may be missing.
-host_field() { # host_field KEY < description: the value of "  KEY: value"
-    sed -n "s/^[[:space:]]*$1:[[:space:]]*//p" | head -n 1
-}
-host_text=
-[ -s "$dir/host.txt" ] && host_text=$(cat -- "$dir/host.txt")
-if [ -z "$(printf '%s\n' "$host_text" | host_field cpu_model)" ]; then
-    bin="${IPC_STATIC:-$(cd "$(dirname "$0")/.." && pwd)/ipc-static}"
-    host_text=$("$bin" describe 2>/dev/null) || host_text=
-fi
-cpu=$(printf '%s\n' "$host_text" | host_field cpu_model)
-osname=$(printf '%s\n' "$host_text" | host_field os_name)
-osrel=$(printf '%s\n' "$host_text" | host_field os_release)
-ncpu=$(printf '%s\n' "$host_text" | host_field ncpu)
-[ -n "$cpu" ] || cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1) || cpu=
-[ -n "$cpu" ] || cpu="unknown CPU"
-[ -n "$osname" ] || osname=$(uname -s)
-[ -n "$osrel" ] || osrel=$(uname -r)
-[ -n "$ncpu" ] || ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')
+# The host, as scripts/plot.sh finds it (scripts/host-of.sh).
+. "$(dirname "$0")/host-of.sh"
+host_of "$dir"
 host="$cpu ($ncpu CPUs), $osname $osrel"
 bare=
 trips=
